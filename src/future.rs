@@ -1,0 +1,203 @@
+//! The response future of [`Recall`](crate::Recall).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{Request, Response, StatusCode};
+use http_body::Body;
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+use crate::body::{Collected, RequestBody, ResponseBody};
+use crate::mode::Mode;
+use crate::protocol::ack::{json_response, Ack};
+use crate::protocol::event::parse_event;
+use crate::protocol::query::QueryContext;
+use crate::protocol::rejection::Rejection;
+
+/// How many body frames one poll reads before it yields, so that a body that is always ready
+/// with tiny or empty frames cannot hold the executor.
+const FRAMES_PER_POLL: usize = 64;
+
+pin_project! {
+    /// Response future of [`Recall`](crate::Recall).
+    ///
+    /// It calls the inner service for a request that is not a recall callback, answers a refused
+    /// callback, or reads and parses an accepted callback's body and then forwards it or hands
+    /// it to the handler. No allocation of its own beyond the body and the event.
+    pub struct ResponseFuture<S, ReqBody, M>
+    where
+        S: Service<Request<RequestBody<ReqBody>>>,
+        M: Mode,
+    {
+        #[pin]
+        state: State<S, ReqBody, M>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, ReqBody, M>
+    where
+        S: Service<Request<RequestBody<ReqBody>>>,
+        M: Mode,
+    {
+        // The inner service answers.
+        Inner { #[pin] future: S::Future },
+        // The layer answers, without calling anything.
+        Answer { answer: Option<(StatusCode, Ack)> },
+        // Reading an accepted callback's body.
+        Collecting {
+            #[pin]
+            body: ReqBody,
+            collected: Option<Collected>,
+            job: Option<Job<S, M::Handler>>,
+        },
+        // Acknowledge mode: the handler has the event.
+        Handling { #[pin] future: M::Future },
+    }
+}
+
+/// What to do with a callback once its body is read.
+pub(crate) struct Job<S, H> {
+    pub(crate) parts: Parts,
+    pub(crate) context: QueryContext,
+    pub(crate) next: Next<S, H>,
+}
+
+/// Who receives an accepted callback.
+pub(crate) enum Next<S, H> {
+    /// The inner service, already ready.
+    Forward(S),
+    /// The acknowledge-mode handler.
+    Acknowledge(H),
+}
+
+impl<S, ReqBody, M> ResponseFuture<S, ReqBody, M>
+where
+    S: Service<Request<RequestBody<ReqBody>>>,
+    M: Mode,
+{
+    pub(crate) fn inner(future: S::Future) -> Self {
+        Self {
+            state: State::Inner { future },
+        }
+    }
+
+    pub(crate) fn reject(rejection: &Rejection) -> Self {
+        Self::answer(rejection.status(), Ack::from_rejection(rejection))
+    }
+
+    fn answer(status: StatusCode, ack: Ack) -> Self {
+        Self {
+            state: State::Answer {
+                answer: Some((status, ack)),
+            },
+        }
+    }
+
+    pub(crate) fn collect(body: ReqBody, collected: Collected, job: Job<S, M::Handler>) -> Self {
+        Self {
+            state: State::Collecting {
+                body,
+                collected: Some(collected),
+                job: Some(job),
+            },
+        }
+    }
+}
+
+impl<S, ReqBody, ResBody, M> Future for ResponseFuture<S, ReqBody, M>
+where
+    S: Service<Request<RequestBody<ReqBody>>, Response = Response<ResBody>>,
+    ReqBody: Body<Data = Bytes>,
+    M: Mode,
+{
+    type Output = Result<Response<ResponseBody<ResBody>>, S::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let mut state = self.as_mut().project().state;
+            let next = match state.as_mut().project() {
+                StateProj::Inner { future } => {
+                    let response = ready!(future.poll(cx))?;
+                    return Poll::Ready(Ok(response.map(ResponseBody::inner)));
+                }
+                StateProj::Answer { answer } => {
+                    let (status, ack) = answer.take().expect("polled after completion");
+                    return Poll::Ready(Ok(json_response(status, ack.to_bytes())));
+                }
+                StateProj::Handling { future } => {
+                    let (status, ack) = match ready!(future.poll(cx)) {
+                        Ok(()) => (StatusCode::OK, Ack::ok()),
+                        Err(_) => {
+                            let rejection = Rejection::HANDLER_FAILED;
+                            (rejection.status(), Ack::from_rejection(&rejection))
+                        }
+                    };
+                    return Poll::Ready(Ok(json_response(status, ack.to_bytes())));
+                }
+                StateProj::Collecting {
+                    mut body,
+                    collected,
+                    job,
+                } => {
+                    let buffer = collected.as_mut().expect("polled after completion");
+                    let read = ready!(read_body(body.as_mut(), buffer, cx));
+                    let bytes = collected
+                        .take()
+                        .map(Collected::into_bytes)
+                        .unwrap_or_default();
+                    let job = job.take().expect("polled after completion");
+                    match read.and_then(|()| parse_event(&bytes, job.context)) {
+                        Err(rejection) => State::Answer {
+                            answer: Some((rejection.status(), Ack::from_rejection(&rejection))),
+                        },
+                        Ok(event) => match job.next {
+                            Next::Forward(mut inner) => {
+                                let mut parts = job.parts;
+                                parts.extensions.insert(event);
+                                let request =
+                                    Request::from_parts(parts, RequestBody::buffered(bytes));
+                                State::Inner {
+                                    future: inner.call(request),
+                                }
+                            }
+                            Next::Acknowledge(handler) => State::Handling {
+                                future: M::handle(handler, event),
+                            },
+                        },
+                    }
+                }
+            };
+            state.set(next);
+        }
+    }
+}
+
+/// Reads body frames into `buffer` until the body ends, fails or passes the limit.
+fn read_body<B: Body<Data = Bytes>>(
+    mut body: Pin<&mut B>,
+    buffer: &mut Collected,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), Rejection>> {
+    for _ in 0..FRAMES_PER_POLL {
+        match ready!(body.as_mut().poll_frame(cx)) {
+            None => return Poll::Ready(Ok(())),
+            Some(Err(_)) => return Poll::Ready(Err(Rejection::BODY_UNREADABLE)),
+            Some(Ok(frame)) => {
+                // Trailers carry nothing for this callback.
+                if let Ok(data) = frame.into_data() {
+                    if buffer.push(data).is_err() {
+                        return Poll::Ready(Err(Rejection::TOO_LARGE));
+                    }
+                }
+            }
+        }
+    }
+    cx.waker().wake_by_ref();
+    Poll::Pending
+}

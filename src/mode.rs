@@ -1,0 +1,186 @@
+//! What the layer does with an accepted callback: forward it, or acknowledge it itself.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use pin_project_lite::pin_project;
+use tower::util::Oneshot;
+use tower::ServiceExt;
+use tower_service::Service;
+
+use crate::protocol::event::RecallEvent;
+
+/// The error a recall handler may return.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Forward mode, the default: an accepted callback goes on to the inner service with its
+/// [`RecallEvent`] in the request extensions and its body bytes still readable; the inner
+/// service answers (see [`Ack`](crate::Ack)).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Forward;
+
+/// Acknowledge mode: an accepted callback's [`RecallEvent`] goes to a handler, and the layer
+/// answers Tencent's `OK` acknowledgement itself without calling the inner service.
+///
+/// Built by [`RecallLayer::acknowledge`](crate::RecallLayer::acknowledge) or
+/// [`RecallLayer::acknowledge_fn`](crate::RecallLayer::acknowledge_fn).
+#[derive(Clone)]
+pub struct Acknowledge<H> {
+    handler: H,
+}
+
+impl<H> Acknowledge<H> {
+    pub(crate) fn new(handler: H) -> Self {
+        Self { handler }
+    }
+}
+
+impl<H> fmt::Debug for Acknowledge<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acknowledge").finish_non_exhaustive()
+    }
+}
+
+/// How a layer treats an accepted callback: [`Forward`] or [`Acknowledge`].
+///
+/// This trait is sealed: the two modes are the only ones.
+pub trait Mode: sealed::Dispatch {}
+
+impl Mode for Forward {}
+impl<H> Mode for Acknowledge<H>
+where
+    H: Service<RecallEvent> + Clone,
+    H::Error: Into<BoxError>,
+{
+}
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// What a mode does with an event, used by the service and its future.
+    pub trait Dispatch: Clone {
+        /// The handler taken for one callback (uninhabited in forward mode).
+        type Handler;
+        /// The handler's work on one event.
+        type Future: Future<Output = Result<(), super::BoxError>>;
+
+        /// The handler for the next callback, or `None` to forward to the inner service.
+        fn handler(&self) -> Option<Self::Handler>;
+
+        /// Starts the handler's work on `event`.
+        fn handle(handler: Self::Handler, event: RecallEvent) -> Self::Future;
+    }
+}
+
+impl sealed::Dispatch for Forward {
+    type Handler = Infallible;
+    type Future = std::future::Pending<Result<(), BoxError>>;
+
+    fn handler(&self) -> Option<Infallible> {
+        None
+    }
+
+    fn handle(handler: Infallible, _event: RecallEvent) -> Self::Future {
+        match handler {}
+    }
+}
+
+impl<H> sealed::Dispatch for Acknowledge<H>
+where
+    H: Service<RecallEvent> + Clone,
+    H::Error: Into<BoxError>,
+{
+    type Handler = H;
+    type Future = HandlerFuture<H>;
+
+    fn handler(&self) -> Option<H> {
+        Some(self.handler.clone())
+    }
+
+    fn handle(handler: H, event: RecallEvent) -> HandlerFuture<H> {
+        HandlerFuture {
+            inner: handler.oneshot(event),
+        }
+    }
+}
+
+pin_project! {
+    /// A handler's work on one event: readiness, then the call.
+    #[doc(hidden)]
+    pub struct HandlerFuture<H: Service<RecallEvent>> {
+        #[pin]
+        inner: Oneshot<H, RecallEvent>,
+    }
+}
+
+impl<H> Future for HandlerFuture<H>
+where
+    H: Service<RecallEvent>,
+    H::Error: Into<BoxError>,
+{
+    type Output = Result<(), BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let result = ready!(self.project().inner.poll(cx));
+        Poll::Ready(result.map(drop).map_err(Into::into))
+    }
+}
+
+/// An async closure as a recall handler, made by
+/// [`RecallLayer::acknowledge_fn`](crate::RecallLayer::acknowledge_fn).
+#[derive(Clone)]
+pub struct HandlerFn<F> {
+    f: F,
+}
+
+impl<F> HandlerFn<F> {
+    pub(crate) fn new(f: F) -> Self {
+        Self { f }
+    }
+}
+
+impl<F> fmt::Debug for HandlerFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandlerFn").finish_non_exhaustive()
+    }
+}
+
+impl<F, Fut> Service<RecallEvent> for HandlerFn<F>
+where
+    F: FnMut(RecallEvent) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    type Response = ();
+    type Error = Infallible;
+    type Future = HandlerFnFuture<Fut>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: RecallEvent) -> Self::Future {
+        HandlerFnFuture {
+            inner: (self.f)(event),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of a [`HandlerFn`]: the closure's future, which cannot fail.
+    #[doc(hidden)]
+    pub struct HandlerFnFuture<Fut> {
+        #[pin]
+        inner: Fut,
+    }
+}
+
+impl<Fut: Future<Output = ()>> Future for HandlerFnFuture<Fut> {
+    type Output = Result<(), Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx).map(Ok)
+    }
+}

@@ -1,0 +1,550 @@
+//! The recall event: the JSON body of `Group.CallbackAfterRecallMsg` plus its query context.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::query::{QueryContext, RECALL_COMMAND};
+use super::rejection::Rejection;
+
+/// Group messages that were just recalled, as one `Group.CallbackAfterRecallMsg` callback
+/// reports them.
+///
+/// The layer puts one in the request extensions of every accepted callback (forward mode), or
+/// hands it to the handler (acknowledge mode). Fields from the JSON body keep Tencent's meaning;
+/// the query context (`SdkAppid`, `ClientIP`, `OptPlatform`, `RequestTime`) comes from the
+/// callback URL. Serialized, it uses Tencent's field names, so it can be logged or queued as the
+/// JSON Tencent sent plus the query context.
+///
+/// Tencent adds fields over time: unknown fields are ignored, and this struct is
+/// `#[non_exhaustive]` so that new ones can be added here without breaking users.
+///
+/// A callback may be delivered twice when retries on timeout are switched on in Tencent's
+/// console; there is no delivery ID, so deduplicate on
+/// (`sdk_app_id`, `group_id`, `topic_id`, `msg_seq`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecallEvent {
+    /// `SdkAppid` (query): the app the callback is for, already checked against the allowlist.
+    #[serde(rename = "SdkAppid", skip_deserializing)]
+    pub sdk_app_id: SdkAppId,
+    /// `CallbackCommand` (body): when present it must be `Group.CallbackAfterRecallMsg`.
+    #[serde(rename = "CallbackCommand", default)]
+    command: RecallCommand,
+    /// `Operator_Account`: the UserID of whoever recalled; the app admin for a REST API recall.
+    #[serde(
+        rename = "Operator_Account",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub operator_account: Option<String>,
+    /// `Type`: the group type.
+    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+    pub group_type: Option<GroupType>,
+    /// `GroupId`: the group the messages were recalled from.
+    #[serde(rename = "GroupId")]
+    pub group_id: String,
+    /// `MsgSeqList`: the recalled messages.
+    #[serde(rename = "MsgSeqList")]
+    pub messages: Vec<RecalledMessage>,
+    /// `TopicId`: the topic, for a community group with topics.
+    #[serde(rename = "TopicId", default, skip_serializing_if = "Option::is_none")]
+    pub topic_id: Option<String>,
+    /// `EventTime`: when the recall happened, in milliseconds. Sent as a number or as a string of
+    /// digits, depending on the documentation version; both are accepted.
+    #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<UnixMillis>,
+    /// `ClientIP` (query): the end user's client address, as Tencent reports it.
+    ///
+    /// This is not the address of Tencent's sender: never use it for access control.
+    #[serde(
+        rename = "ClientIP",
+        skip_deserializing,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_ip: Option<IpAddr>,
+    /// `OptPlatform` (query): the platform the recall was made from.
+    #[serde(
+        rename = "OptPlatform",
+        skip_deserializing,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub platform: Option<Platform>,
+    /// `RequestTime` (query): Unix seconds when Tencent sent the callback, present when callback
+    /// authentication is on (and then verified).
+    #[serde(
+        rename = "RequestTime",
+        skip_deserializing,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub request_time: Option<u64>,
+}
+
+/// One recalled message, an item of `MsgSeqList`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecalledMessage {
+    /// `MsgSeq`: the message's sequence number in its group (or topic).
+    #[serde(rename = "MsgSeq")]
+    pub msg_seq: u32,
+    /// `MsgId`: the message's ID, sent by newer versions of Tencent's backend.
+    #[serde(rename = "MsgId", default, skip_serializing_if = "Option::is_none")]
+    pub msg_id: Option<String>,
+}
+
+impl RecalledMessage {
+    /// A recalled message with the given sequence number and, optionally, ID.
+    pub fn new(msg_seq: u32, msg_id: Option<String>) -> Self {
+        Self { msg_seq, msg_id }
+    }
+}
+
+/// Parses a callback body, the query context already checked.
+///
+/// The body must be one JSON object, with nothing after it; `GroupId` and `MsgSeqList` are
+/// required; fields Tencent may add later are ignored.
+pub(crate) fn parse_event(body: &[u8], context: QueryContext) -> Result<RecallEvent, Rejection> {
+    // A derived struct would also accept a JSON array of its fields in order.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(Rejection::NOT_AN_OBJECT);
+    }
+    let mut event: RecallEvent = serde_json::from_slice(body).map_err(Rejection::invalid_body)?;
+    event.sdk_app_id = context.sdk_app_id;
+    event.client_ip = context.client_ip;
+    event.platform = context.platform;
+    event.request_time = context.request_time;
+    Ok(event)
+}
+
+/// An SDKAppID: the number that identifies an app in Tencent Cloud IM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct SdkAppId(u64);
+
+impl SdkAppId {
+    /// The SDKAppID with this number.
+    pub const fn new(id: u64) -> Self {
+        Self(id)
+    }
+
+    /// The number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl From<u64> for SdkAppId {
+    fn from(id: u64) -> Self {
+        Self(id)
+    }
+}
+
+impl From<SdkAppId> for u64 {
+    fn from(id: SdkAppId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for SdkAppId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// A point in time as Unix milliseconds, as in `EventTime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct UnixMillis(u64);
+
+impl UnixMillis {
+    /// The time `millis` milliseconds after the Unix epoch.
+    pub const fn new(millis: u64) -> Self {
+        Self(millis)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// The same time as a [`SystemTime`].
+    pub fn to_system_time(self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for UnixMillis {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MillisVisitor;
+
+        impl Visitor<'_> for MillisVisitor {
+            type Value = UnixMillis;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("milliseconds as a non-negative integer or a string of digits")
+            }
+
+            fn visit_u64<E: de::Error>(self, millis: u64) -> Result<UnixMillis, E> {
+                Ok(UnixMillis(millis))
+            }
+
+            fn visit_i64<E: de::Error>(self, millis: i64) -> Result<UnixMillis, E> {
+                u64::try_from(millis)
+                    .map(UnixMillis)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(millis), &self))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<UnixMillis, E> {
+                let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+                digits
+                    .then(|| text.parse().ok())
+                    .flatten()
+                    .map(UnixMillis)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(text), &self))
+            }
+        }
+
+        deserializer.deserialize_any(MillisVisitor)
+    }
+}
+
+/// The body's `CallbackCommand`, which can only be this crate's command.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct RecallCommand;
+
+impl Serialize for RecallCommand {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(RECALL_COMMAND)
+    }
+}
+
+impl<'de> Deserialize<'de> for RecallCommand {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CommandVisitor;
+
+        impl Visitor<'_> for CommandVisitor {
+            type Value = RecallCommand;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "the query's CallbackCommand, {RECALL_COMMAND}")
+            }
+
+            fn visit_str<E: de::Error>(self, command: &str) -> Result<RecallCommand, E> {
+                if command == RECALL_COMMAND {
+                    Ok(RecallCommand)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(command), &self))
+                }
+            }
+        }
+
+        deserializer.deserialize_str(CommandVisitor)
+    }
+}
+
+/// An enum of the values Tencent documents for a string field, open to values it adds later.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal $(| $alias:literal)*, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this version of the crate does not know, kept as sent.
+            Other(String),
+        }
+
+        impl $name {
+            /// The value as Tencent writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )+
+                    Self::Other(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $( $wire $(| $alias)* => Self::$variant, )+
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct OpenVisitor;
+
+                impl Visitor<'_> for OpenVisitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a string")
+                    }
+
+                    fn visit_str<E: de::Error>(self, value: &str) -> Result<$name, E> {
+                        Ok($name::from(value))
+                    }
+                }
+
+                deserializer.deserialize_str(OpenVisitor)
+            }
+        }
+    };
+}
+
+open_enum! {
+    /// `Type`: the kind of group.
+    pub enum GroupType {
+        /// `Private`: a work group (client SDKs call it Work).
+        Private = "Private",
+        /// `Public`: a public group.
+        Public = "Public",
+        /// `ChatRoom`: a meeting group (client SDKs call it Meeting).
+        ChatRoom = "ChatRoom",
+        /// `AVChatRoom`: an audio-video (live streaming) group.
+        AvChatRoom = "AVChatRoom",
+        /// `Community`: a community group, which may have topics.
+        Community = "Community",
+        /// `BChatRoom`: the legacy broadcast chat room.
+        BChatRoom = "BChatRoom",
+    }
+}
+
+open_enum! {
+    /// `OptPlatform`: where the operation came from.
+    pub enum Platform {
+        /// `RESTAPI`: Tencent's server API.
+        RestApi = "RESTAPI",
+        /// `Web`.
+        Web = "Web",
+        /// `Android`.
+        Android = "Android",
+        /// `iOS`.
+        Ios = "iOS",
+        /// `Windows`.
+        Windows = "Windows",
+        /// `Mac` (the English documentation writes `macOS`; both are read as this).
+        Mac = "Mac" | "macOS",
+        /// `iPad`.
+        IPad = "iPad",
+        /// `Unknown`: Tencent could not tell.
+        Unknown = "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> QueryContext {
+        QueryContext {
+            sdk_app_id: SdkAppId::new(1_400_000_000),
+            client_ip: None,
+            platform: Some(Platform::RestApi),
+            request_time: None,
+        }
+    }
+
+    fn parse(body: &str) -> Result<RecallEvent, Rejection> {
+        parse_event(body.as_bytes(), context())
+    }
+
+    const DOCUMENTED: &str = r#"{
+        "CallbackCommand": "Group.CallbackAfterRecallMsg",
+        "Operator_Account": "admin",
+        "Type": "Community",
+        "GroupId": "@TGS#_@TGS#cQVLVHIM62CJ",
+        "MsgSeqList": [ { "MsgSeq": 130, "MsgId": "144115213033478435-1739361321-2512805311" } ],
+        "TopicId": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic",
+        "EventTime": 1670574414123
+    }"#;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let event = parse(DOCUMENTED).unwrap();
+        assert_eq!(event.sdk_app_id, SdkAppId::new(1_400_000_000));
+        assert_eq!(event.operator_account.as_deref(), Some("admin"));
+        assert_eq!(event.group_type, Some(GroupType::Community));
+        assert_eq!(event.group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
+        assert_eq!(
+            event.messages,
+            [RecalledMessage::new(
+                130,
+                Some("144115213033478435-1739361321-2512805311".into())
+            )]
+        );
+        assert_eq!(
+            event.topic_id.as_deref(),
+            Some("@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic")
+        );
+        assert_eq!(event.event_time, Some(UnixMillis::new(1_670_574_414_123)));
+        assert_eq!(event.platform, Some(Platform::RestApi));
+    }
+
+    #[test]
+    fn event_time_as_string_or_number() {
+        let body = |time: &str| {
+            format!(r#"{{"GroupId":"g","MsgSeqList":[{{"MsgSeq":1}}],"EventTime":{time}}}"#)
+        };
+        let at = Some(UnixMillis::new(1_670_574_414_123));
+        assert_eq!(parse(&body("1670574414123")).unwrap().event_time, at);
+        assert_eq!(parse(&body(r#""1670574414123""#)).unwrap().event_time, at);
+        assert_eq!(parse(&body("null")).unwrap().event_time, None);
+        for bad in [
+            r#""""#, r#""-1""#, r#""12a""#, "-1", "1.5", "true", r#""+1""#,
+        ] {
+            let err = parse(&body(bad)).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_oldest_form_has_only_seqs() {
+        let event = parse(
+            r#"{"CallbackCommand":"Group.CallbackAfterRecallMsg","Operator_Account":"u1",
+                "Type":"Public","GroupId":"1213456","MsgSeqList":[{"MsgSeq":1},{"MsgSeq":2}]}"#,
+        )
+        .unwrap();
+        assert_eq!(event.topic_id, None);
+        assert_eq!(event.event_time, None);
+        assert_eq!(event.messages.len(), 2);
+        assert_eq!(event.messages[1].msg_id, None);
+    }
+
+    #[test]
+    fn unknown_fields_and_unknown_values_are_kept_or_ignored() {
+        let event = parse(
+            r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":4294967295,"Extra":[1,{"a":2}]}],
+                "Type":"FutureRoom","NewField":{"nested":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            event.group_type,
+            Some(GroupType::Other("FutureRoom".into()))
+        );
+        assert_eq!(event.messages[0].msg_seq, u32::MAX);
+    }
+
+    #[test]
+    fn required_fields_and_types_are_enforced() {
+        for bad in [
+            r#"{"MsgSeqList":[{"MsgSeq":1}]}"#,
+            r#"{"GroupId":"g"}"#,
+            r#"{"GroupId":1,"MsgSeqList":[]}"#,
+            r#"{"GroupId":"g","MsgSeqList":{}}"#,
+            r#"{"GroupId":"g","MsgSeqList":[{"MsgId":"x"}]}"#,
+            r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":4294967296}]}"#,
+            r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":-1}]}"#,
+            r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":"1"}]}"#,
+            r#"{"GroupId":"g","MsgSeqList":[],"Type":5}"#,
+            r#"{"GroupId":"g","MsgSeqList":[],"Operator_Account":5}"#,
+            r#"{"GroupId":"g","GroupId":"h","MsgSeqList":[]}"#,
+            r#"{"GroupId":"g","MsgSeqList":[]} {}"#,
+            r#"{"GroupId":"g","MsgSeqList":[]"#,
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad}");
+            assert!(err.reason().starts_with("invalid body"), "{bad}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn only_an_object_is_an_event() {
+        for bad in [
+            "",
+            "   ",
+            "null",
+            r#"["Group.CallbackAfterRecallMsg","u","Public","g",[]]"#,
+            "\u{feff}{}",
+            "42",
+        ] {
+            assert_eq!(parse(bad), Err(Rejection::NOT_AN_OBJECT), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn body_command_must_be_the_recall_command() {
+        let err = parse(
+            r#"{"CallbackCommand":"Group.CallbackAfterSendMsg","GroupId":"g","MsgSeqList":[]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(err.reason().contains("CallbackCommand") || err.reason().contains("Group."));
+    }
+
+    #[test]
+    fn serializes_with_tencent_names() {
+        let event = parse(DOCUMENTED).unwrap();
+        let value = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "SdkAppid": 1400000000u64,
+                "CallbackCommand": "Group.CallbackAfterRecallMsg",
+                "Operator_Account": "admin",
+                "Type": "Community",
+                "GroupId": "@TGS#_@TGS#cQVLVHIM62CJ",
+                "MsgSeqList": [{"MsgSeq": 130, "MsgId": "144115213033478435-1739361321-2512805311"}],
+                "TopicId": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic",
+                "EventTime": 1670574414123u64,
+                "OptPlatform": "RESTAPI",
+            })
+        );
+    }
+
+    #[test]
+    fn open_enums_round_trip() {
+        for wire in [
+            "RESTAPI", "Web", "Android", "iOS", "Windows", "Mac", "iPad", "Unknown",
+        ] {
+            assert_eq!(Platform::from(wire).as_str(), wire);
+            assert!(!matches!(Platform::from(wire), Platform::Other(_)));
+        }
+        assert_eq!(Platform::from("macOS"), Platform::Mac);
+        for wire in [
+            "Private",
+            "Public",
+            "ChatRoom",
+            "AVChatRoom",
+            "Community",
+            "BChatRoom",
+        ] {
+            assert_eq!(GroupType::from(wire).to_string(), wire);
+            assert!(!matches!(GroupType::from(wire), GroupType::Other(_)));
+        }
+        assert_eq!(GroupType::from("Work"), GroupType::Other("Work".into()));
+    }
+
+    #[test]
+    fn event_time_converts_to_system_time() {
+        let at = UnixMillis::new(1_500);
+        assert_eq!(
+            at.to_system_time(),
+            UNIX_EPOCH + Duration::from_millis(1_500)
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! Why the layer refused a callback, and the status it answers with.
+
+use std::borrow::Cow;
+
+use http::StatusCode;
+
+/// A refused callback: the HTTP status of the answer and the short reason put in `ErrorInfo`.
+///
+/// The reason is written for the operator who reads Tencent's callback failure log; it never
+/// carries a token or a signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rejection {
+    status: StatusCode,
+    reason: Cow<'static, str>,
+}
+
+impl Rejection {
+    const fn fixed(status: StatusCode, reason: &'static str) -> Self {
+        Self {
+            status,
+            reason: Cow::Borrowed(reason),
+        }
+    }
+
+    /// The recall command came with another method than `POST`.
+    pub(crate) const METHOD: Self = Self::fixed(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "callbacks must be sent with POST",
+    );
+
+    pub(crate) const APP_MISSING: Self = Self::fixed(StatusCode::FORBIDDEN, "SdkAppid is missing");
+    pub(crate) const APP_REPEATED: Self =
+        Self::fixed(StatusCode::FORBIDDEN, "SdkAppid is repeated");
+    pub(crate) const APP_MALFORMED: Self =
+        Self::fixed(StatusCode::FORBIDDEN, "SdkAppid is not a decimal integer");
+    pub(crate) const APP_NOT_ALLOWED: Self =
+        Self::fixed(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
+
+    pub(crate) const SIGN_MISSING: Self = Self::fixed(StatusCode::UNAUTHORIZED, "Sign is missing");
+    pub(crate) const SIGN_REPEATED: Self =
+        Self::fixed(StatusCode::UNAUTHORIZED, "Sign is repeated");
+    pub(crate) const SIGN_MALFORMED: Self = Self::fixed(
+        StatusCode::UNAUTHORIZED,
+        "Sign is not 64 hexadecimal digits",
+    );
+    pub(crate) const SIGN_MISMATCH: Self =
+        Self::fixed(StatusCode::UNAUTHORIZED, "Sign does not match");
+    pub(crate) const TIME_MISSING: Self =
+        Self::fixed(StatusCode::UNAUTHORIZED, "RequestTime is missing");
+    pub(crate) const TIME_REPEATED: Self =
+        Self::fixed(StatusCode::UNAUTHORIZED, "RequestTime is repeated");
+    pub(crate) const TIME_MALFORMED: Self = Self::fixed(
+        StatusCode::UNAUTHORIZED,
+        "RequestTime is not a decimal number of seconds",
+    );
+    pub(crate) const TIME_STALE: Self = Self::fixed(
+        StatusCode::UNAUTHORIZED,
+        "RequestTime is outside the allowed time window",
+    );
+
+    pub(crate) const TOO_LARGE: Self = Self::fixed(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body is larger than the limit",
+    );
+
+    pub(crate) const COMMAND_REPEATED: Self =
+        Self::fixed(StatusCode::BAD_REQUEST, "CallbackCommand is repeated");
+    pub(crate) const CONTENT_TYPE: Self =
+        Self::fixed(StatusCode::BAD_REQUEST, "contenttype is not json");
+    pub(crate) const BODY_UNREADABLE: Self =
+        Self::fixed(StatusCode::BAD_REQUEST, "body could not be read");
+    pub(crate) const NOT_AN_OBJECT: Self =
+        Self::fixed(StatusCode::BAD_REQUEST, "body is not a JSON object");
+
+    /// The handler given to acknowledge mode returned an error.
+    pub(crate) const HANDLER_FAILED: Self = Self::fixed(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the recall handler failed",
+    );
+
+    /// The body is JSON but not a recall event; `detail` says which field is wrong.
+    pub(crate) fn invalid_body(detail: impl std::fmt::Display) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            reason: Cow::Owned(format!("invalid body: {detail}")),
+        }
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub(crate) fn reason(&self) -> &str {
+        &self.reason
+    }
+}

@@ -1,0 +1,241 @@
+//! Tencent's callback authentication: `Sign = hex(SHA-256(token ‖ RequestTime))`.
+//!
+//! The signature covers the token and the `RequestTime` text only, not the body.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::rejection::Rejection;
+
+/// A callback token as set in Tencent's console. Its `Debug` never shows the secret.
+#[derive(Clone)]
+pub(crate) struct Token(Box<[u8]>);
+
+impl Token {
+    pub(crate) fn new(secret: &str) -> Self {
+        Self(secret.as_bytes().into())
+    }
+
+    fn digest(&self, request_time: &str) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(&self.0);
+        hasher.update(request_time.as_bytes());
+        hasher.finalize().into()
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The `Sign` Tencent sends with a callback made at `request_time` (Unix seconds) for an app
+/// whose callback token is `token`: lower-case hex of `SHA-256(token ‖ request_time)`.
+///
+/// Useful to play Tencent's part in tests and tools.
+///
+/// ```
+/// // The vector from Tencent's documentation.
+/// assert_eq!(
+///     tower_tim_recall::sign("xxxxyyyy", 1669872112),
+///     "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061",
+/// );
+/// ```
+pub fn sign(token: &str, request_time: u64) -> String {
+    let digest = Token::new(token).digest(&request_time.to_string());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    hex
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Parses a `RequestTime`: the canonical decimal form of a `u64`, as Tencent writes it.
+///
+/// Signs, leading zeros, blanks and values past `u64::MAX` are refused: the signature covers the
+/// text, so only one spelling of each second is accepted.
+pub(crate) fn parse_request_time(text: &str) -> Result<u64, Rejection> {
+    let bytes = text.as_bytes();
+    let canonical = match bytes {
+        [] => false,
+        [b'0'] => true,
+        [b'0', ..] => false,
+        _ => bytes.iter().all(u8::is_ascii_digit),
+    };
+    if !canonical {
+        return Err(Rejection::TIME_MALFORMED);
+    }
+    text.parse().map_err(|_| Rejection::TIME_MALFORMED)
+}
+
+/// Decodes a `Sign`: 64 hexadecimal digits. Upper-case digits are accepted too; the comparison
+/// is over the decoded bytes.
+fn parse_sign(text: &str) -> Result<[u8; 32], Rejection> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return Err(Rejection::SIGN_MALFORMED);
+    }
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let high = hex_value(pair[0]).ok_or(Rejection::SIGN_MALFORMED)?;
+        let low = hex_value(pair[1]).ok_or(Rejection::SIGN_MALFORMED)?;
+        *byte = high << 4 | low;
+    }
+    Ok(out)
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// What a signed callback must satisfy.
+pub(crate) struct Verifier<'a> {
+    /// The app's token.
+    pub(crate) token: &'a Token,
+    /// The receiver's clock, Unix seconds.
+    pub(crate) now: u64,
+    /// How far `RequestTime` may be from `now`, either way, in seconds.
+    pub(crate) window: u64,
+}
+
+impl Verifier<'_> {
+    /// Checks `Sign` and `RequestTime` as they came in the query; returns the request time.
+    ///
+    /// The time is checked before the signature, so a stale request costs no hashing.
+    pub(crate) fn verify(&self, request_time: &str, sign: &str) -> Result<u64, Rejection> {
+        let time = parse_request_time(request_time)?;
+        let sign = parse_sign(sign)?;
+        if time.abs_diff(self.now) > self.window {
+            return Err(Rejection::TIME_STALE);
+        }
+        let expected = self.token.digest(request_time);
+        if bool::from(expected.ct_eq(&sign)) {
+            Ok(time)
+        } else {
+            Err(Rejection::SIGN_MISMATCH)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VECTOR_TOKEN: &str = "xxxxyyyy";
+    const VECTOR_TIME: u64 = 1_669_872_112;
+    const VECTOR_SIGN: &str = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061";
+
+    fn verifier(token: &Token, now: u64) -> Verifier<'_> {
+        Verifier {
+            token,
+            now,
+            window: 60,
+        }
+    }
+
+    #[test]
+    fn tencent_documentation_vector() {
+        assert_eq!(sign(VECTOR_TOKEN, VECTOR_TIME), VECTOR_SIGN);
+        let token = Token::new(VECTOR_TOKEN);
+        assert_eq!(
+            verifier(&token, VECTOR_TIME).verify("1669872112", VECTOR_SIGN),
+            Ok(VECTOR_TIME)
+        );
+    }
+
+    #[test]
+    fn upper_case_hex_is_the_same_signature() {
+        let token = Token::new(VECTOR_TOKEN);
+        let upper = VECTOR_SIGN.to_ascii_uppercase();
+        assert_eq!(
+            verifier(&token, VECTOR_TIME).verify("1669872112", &upper),
+            Ok(VECTOR_TIME)
+        );
+    }
+
+    #[test]
+    fn wrong_token_or_time_does_not_match() {
+        let other = Token::new("xxxxyyyz");
+        assert_eq!(
+            verifier(&other, VECTOR_TIME).verify("1669872112", VECTOR_SIGN),
+            Err(Rejection::SIGN_MISMATCH)
+        );
+        let token = Token::new(VECTOR_TOKEN);
+        assert_eq!(
+            verifier(&token, VECTOR_TIME).verify("1669872113", VECTOR_SIGN),
+            Err(Rejection::SIGN_MISMATCH)
+        );
+    }
+
+    #[test]
+    fn time_window_is_inclusive_both_ways() {
+        let token = Token::new(VECTOR_TOKEN);
+        let check = |now| verifier(&token, now).verify("1669872112", VECTOR_SIGN);
+        assert_eq!(check(VECTOR_TIME + 60), Ok(VECTOR_TIME));
+        assert_eq!(check(VECTOR_TIME - 60), Ok(VECTOR_TIME));
+        assert_eq!(check(VECTOR_TIME + 61), Err(Rejection::TIME_STALE));
+        assert_eq!(check(VECTOR_TIME - 61), Err(Rejection::TIME_STALE));
+        assert_eq!(check(0), Err(Rejection::TIME_STALE));
+        assert_eq!(check(u64::MAX), Err(Rejection::TIME_STALE));
+    }
+
+    #[test]
+    fn request_time_must_be_canonical_decimal() {
+        assert_eq!(parse_request_time("0"), Ok(0));
+        assert_eq!(parse_request_time("1669872112"), Ok(VECTOR_TIME));
+        assert_eq!(parse_request_time("18446744073709551615"), Ok(u64::MAX));
+        for bad in [
+            "",
+            "01669872112",
+            "+1669872112",
+            "-1",
+            " 1669872112",
+            "1669872112 ",
+            "1669872112.0",
+            "18446744073709551616",
+            "123456789012345678901234567890",
+            "１６６９",
+        ] {
+            assert_eq!(
+                parse_request_time(bad),
+                Err(Rejection::TIME_MALFORMED),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sign_must_be_64_hex_digits() {
+        let token = Token::new(VECTOR_TOKEN);
+        let v = verifier(&token, VECTOR_TIME);
+        for bad in [
+            "",
+            &VECTOR_SIGN[..63],
+            &format!("{VECTOR_SIGN}0"),
+            &format!("{}g", &VECTOR_SIGN[..63]),
+            &format!("{}é", &VECTOR_SIGN[..62]),
+        ] {
+            assert_eq!(
+                v.verify("1669872112", bad),
+                Err(Rejection::SIGN_MALFORMED),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn token_debug_is_redacted() {
+        assert_eq!(format!("{:?}", Token::new(VECTOR_TOKEN)), "[redacted]");
+    }
+}
