@@ -21,3 +21,4 @@ pub use protocol::event::{
 };
 pub use protocol::query::RECALL_COMMAND;
 pub use protocol::signature::sign;
+pub use service::Recall;

@@ -110,3 +110,6 @@ where
         ResponseFuture::collect(body, Collected::new(limit, expected), job)
     }
 }
+
+#[cfg(test)]
+mod tests;

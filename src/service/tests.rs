@@ -1,0 +1,893 @@
+//! The decision table, row by row, driven through `tower::ServiceExt::oneshot`.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{header, Method, Request, Response, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Full};
+use tower::{service_fn, ServiceBuilder, ServiceExt};
+
+use crate::{
+    sign, Ack, GroupType, Platform, RecallEvent, RecallLayer, RecalledMessage, RequestBody,
+    ResponseBody, SdkAppId, UnixMillis, RECALL_COMMAND,
+};
+
+const APP: u64 = 1_400_000_000;
+const TOKEN: &str = "xxxxyyyy";
+const NOW: u64 = 1_669_872_112;
+const DOC_SIGN: &str = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061";
+const QUERY: &str = "SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
+                     &contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI";
+const EVENT: &str = r#"{"CallbackCommand":"Group.CallbackAfterRecallMsg","Operator_Account":"admin","Type":"Community","GroupId":"@TGS#_@TGS#cQVLVHIM62CJ","MsgSeqList":[{"MsgSeq":130,"MsgId":"144115213033478435-1739361321-2512805311"}],"TopicId":"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic","EventTime":1670574414123}"#;
+
+// ---------------------------------------------------------------------------------------------
+// Test bodies
+
+/// A body that must never be read: reading it fails the test.
+struct Untouchable;
+
+impl Body for Untouchable {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        panic!("the layer read a body it should not have read")
+    }
+}
+
+/// A body made of given chunks, each ready at once, with no size hint; then, optionally, an
+/// error or a stall.
+struct Chunks {
+    chunks: VecDeque<Bytes>,
+    end: End,
+    polls: Arc<AtomicUsize>,
+}
+
+#[derive(Clone, Copy)]
+enum End {
+    Finish,
+    Fail,
+    Stall,
+}
+
+impl Chunks {
+    fn new<I: IntoIterator<Item = &'static [u8]>>(chunks: I, end: End) -> Self {
+        Self {
+            chunks: chunks.into_iter().map(Bytes::from_static).collect(),
+            end,
+            polls: Arc::default(),
+        }
+    }
+}
+
+impl Body for Chunks {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        if let Some(chunk) = self.chunks.pop_front() {
+            return Poll::Ready(Some(Ok(Frame::data(chunk))));
+        }
+        match self.end {
+            End::Finish => Poll::Ready(None),
+            End::Fail => Poll::Ready(Some(Err(std::io::Error::other("connection reset")))),
+            End::Stall => Poll::Pending,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+fn full(body: impl Into<Bytes>) -> Full<Bytes> {
+    Full::new(body.into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The inner service and how requests are sent
+
+/// What the inner service saw of one request.
+#[derive(Debug, Default, Clone)]
+struct Seen {
+    calls: usize,
+    event: Option<RecallEvent>,
+    body: Bytes,
+    first_chunk_ptr: Option<usize>,
+}
+
+/// An inner service that records what it receives, reads the whole body, and answers 200 with
+/// a body of its own (`inner`), so that a test can tell its answers from the layer's.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Seen>>);
+
+impl Recorder {
+    fn seen(&self) -> Seen {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn service<B>(
+        &self,
+    ) -> impl tower::Service<
+        Request<RequestBody<B>>,
+        Response = Response<Full<Bytes>>,
+        Error = Infallible,
+        Future = impl Send,
+    > + Clone
+           + Send
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Debug,
+    {
+        let seen = Arc::clone(&self.0);
+        service_fn(move |request: Request<RequestBody<B>>| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let event = request.extensions().get::<RecallEvent>().cloned();
+                let mut body = std::pin::pin!(request.into_body());
+                let mut bytes = Vec::new();
+                let mut first_chunk_ptr = None;
+                while let Some(frame) = body.frame().await {
+                    let data = frame.expect("body error").into_data().unwrap_or_default();
+                    first_chunk_ptr.get_or_insert(data.as_ptr() as usize);
+                    bytes.extend_from_slice(&data);
+                }
+                let mut seen = seen.lock().unwrap();
+                seen.calls += 1;
+                seen.event = event;
+                seen.body = bytes.into();
+                seen.first_chunk_ptr = first_chunk_ptr;
+                Ok::<_, Infallible>(Response::new(full("inner")))
+            }
+        })
+    }
+}
+
+fn layer() -> RecallLayer {
+    RecallLayer::new([APP, 1_400_000_001])
+}
+
+fn signed_layer() -> RecallLayer {
+    layer()
+        .token(TOKEN)
+        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+}
+
+fn post<B>(query: &str, body: B) -> Request<B> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(format!("/im/callback?{query}"))
+        .body(body)
+        .unwrap()
+}
+
+fn signed_query(extra: &str) -> String {
+    format!("{QUERY}{extra}")
+}
+
+/// The answer, with its body read.
+struct Answer {
+    status: StatusCode,
+    content_type: Option<String>,
+    body: Bytes,
+}
+
+impl Answer {
+    async fn read<B>(response: Response<ResponseBody<B>>) -> Self
+    where
+        B: Body<Data = Bytes>,
+        B::Error: std::fmt::Debug,
+    {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Self {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    /// Asserts that this is the layer's FAIL acknowledgement with `status`, and returns its
+    /// `ErrorInfo`.
+    fn assert_fail(&self, status: StatusCode) -> String {
+        assert_eq!(self.status, status, "body: {:?}", self.body);
+        assert_eq!(self.content_type.as_deref(), Some("application/json"));
+        let ack: Ack = serde_json::from_slice(&self.body).expect("a JSON acknowledgement");
+        assert!(!ack.is_ok());
+        assert_eq!(ack.error_code(), i64::from(status.as_u16()));
+        assert!(!ack.error_info().is_empty());
+        let text = String::from_utf8(self.body.to_vec()).unwrap();
+        assert!(!text.contains(TOKEN), "the answer leaks the token");
+        assert!(!text.contains(DOC_SIGN), "the answer leaks the signature");
+        ack.error_info().to_owned()
+    }
+
+    fn assert_inner(&self) {
+        assert_eq!(self.status, StatusCode::OK);
+        assert_eq!(self.body, "inner");
+    }
+}
+
+/// Sends one request through `layer` in front of a fresh recorder.
+async fn send<B>(layer: &RecallLayer, request: Request<B>) -> (Answer, Seen)
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Debug,
+{
+    let recorder = Recorder::default();
+    let service = ServiceBuilder::new()
+        .layer(layer.clone())
+        .service(recorder.service::<B>());
+    let response = service.oneshot(request).await.unwrap();
+    (Answer::read(response).await, recorder.seen())
+}
+
+/// Sends a request whose body must not be read, and expects the layer to refuse it.
+async fn refused(layer: &RecallLayer, request: Request<Untouchable>, status: StatusCode) -> String {
+    let (answer, seen) = send(layer, request).await;
+    assert_eq!(seen.calls, 0, "the inner service was called");
+    answer.assert_fail(status)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row: not ours
+
+#[tokio::test]
+async fn requests_without_the_recall_command_pass_through_untouched() {
+    for uri in [
+        "/",
+        "/im/callback",
+        "/im/callback?",
+        "/im/callback?SdkAppid=1400000000",
+        "/im/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterSendMsg",
+        "/im/callback?CallbackCommand=group.callbackafterrecallmsg",
+        "/im/callback?callbackcommand=Group.CallbackAfterRecallMsg",
+        "/im/callback?CallbackCommand=Group.CallbackAfterRecallMsgX",
+        "/im/callback?CallbackCommand",
+    ] {
+        for method in [Method::POST, Method::GET, Method::PUT] {
+            let request = Request::builder()
+                .method(method.clone())
+                .uri(uri)
+                .header("x-check", "kept")
+                .body(full("not json at all"))
+                .unwrap();
+            let recorder = Recorder::default();
+            let inner = recorder.service::<Full<Bytes>>();
+            let checking = service_fn(move |request: Request<RequestBody<Full<Bytes>>>| {
+                assert_eq!(request.uri(), uri);
+                assert_eq!(request.headers()["x-check"], "kept");
+                assert!(request.extensions().get::<RecallEvent>().is_none());
+                inner.clone().oneshot(request)
+            });
+            let response = layer().layer_into(checking).oneshot(request).await.unwrap();
+            Answer::read(response).await.assert_inner();
+            let seen = recorder.seen();
+            assert_eq!(seen.calls, 1, "{method} {uri}");
+            assert_eq!(seen.body, "not json at all");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_passthrough_body_is_streamed_not_collected() {
+    // One chunk, then a body that never ends: a layer that collected it would never call the
+    // inner service.
+    let body = Chunks::new([&b"first chunk"[..]], End::Stall);
+    let polls = Arc::clone(&body.polls);
+    let inner = service_fn(|request: Request<RequestBody<Chunks>>| async move {
+        let mut body = request.into_body();
+        let frame = body.frame().await.unwrap().unwrap();
+        let data = frame.into_data().unwrap();
+        Ok::<_, Infallible>(Response::new(Full::new(data)))
+    });
+    let request = post(
+        "CallbackCommand=Group.CallbackAfterSendMsg&SdkAppid=1",
+        body,
+    );
+    let response = tokio::time::timeout(
+        Duration::from_secs(10),
+        layer().layer_into(inner).oneshot(request),
+    )
+    .await
+    .expect("the layer waited for the end of a passthrough body")
+    .unwrap();
+    let answer = Answer::read(response).await;
+    assert_eq!(answer.body, "first chunk");
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        1,
+        "only the inner service polled the body"
+    );
+}
+
+#[tokio::test]
+async fn passthrough_keeps_the_inner_response_untouched() {
+    let inner = service_fn(|_request: Request<RequestBody<Full<Bytes>>>| async {
+        let response = Response::builder()
+            .status(StatusCode::IM_A_TEAPOT)
+            .header("x-inner", "yes")
+            .body(full("teapot"))
+            .unwrap();
+        Ok::<_, Infallible>(response)
+    });
+    let response = layer()
+        .layer_into(inner)
+        .oneshot(post("a=b", full("")))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-inner"], "yes");
+    let answer = Answer::read(response).await;
+    assert_eq!(answer.status, StatusCode::IM_A_TEAPOT);
+    assert_eq!(answer.body, "teapot");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row: the recall command with another method
+
+#[tokio::test]
+async fn the_recall_command_must_be_posted() {
+    for method in [
+        Method::GET,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::PATCH,
+    ] {
+        let request = Request::builder()
+            .method(method)
+            .uri(format!("/im/callback?{QUERY}"))
+            .body(Untouchable)
+            .unwrap();
+        refused(&layer(), request, StatusCode::METHOD_NOT_ALLOWED).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row: SdkAppid
+
+#[tokio::test]
+async fn sdk_app_id_must_be_one_allowed_decimal_integer() {
+    let cases = [
+        ("CallbackCommand=Group.CallbackAfterRecallMsg", "missing"),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&sdkappid=1400000000",
+            "missing",
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=",
+            "decimal",
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=14e8",
+            "decimal",
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=-1400000000",
+            "decimal",
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=%FF%FE",
+            "decimal",
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000000&SdkAppid=1400000000",
+            "repeated",
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000002",
+            "not allowed",
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=0",
+            "not allowed",
+        ),
+    ];
+    for (query, reason) in cases {
+        let info = refused(&layer(), post(query, Untouchable), StatusCode::FORBIDDEN).await;
+        assert!(info.contains(reason), "{query}: {info}");
+    }
+}
+
+#[tokio::test]
+async fn every_allowed_app_is_accepted() {
+    for app in [APP, 1_400_000_001] {
+        let query = format!("SdkAppid={app}&CallbackCommand={RECALL_COMMAND}");
+        let (answer, seen) = send(&layer(), post(&query, full(EVENT))).await;
+        answer.assert_inner();
+        assert_eq!(seen.event.unwrap().sdk_app_id, SdkAppId::new(app));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row: signature
+
+#[tokio::test]
+async fn tencent_documentation_vector_is_accepted() {
+    let query = signed_query(&format!("&RequestTime={NOW}&Sign={DOC_SIGN}"));
+    let (answer, seen) = send(&signed_layer(), post(&query, full(EVENT))).await;
+    answer.assert_inner();
+    assert_eq!(seen.event.unwrap().request_time, Some(NOW));
+}
+
+#[tokio::test]
+async fn a_bad_or_missing_signature_is_refused_before_the_body_is_read() {
+    let stale = NOW - 61;
+    let future = NOW + 61;
+    let cases = [
+        String::new(),
+        format!("&RequestTime={NOW}"),
+        format!("&Sign={DOC_SIGN}"),
+        format!("&RequestTime={NOW}&Sign={}", &DOC_SIGN[..63]),
+        format!("&RequestTime={NOW}&Sign={}", "z".repeat(64)),
+        format!("&RequestTime={NOW}&Sign="),
+        format!("&RequestTime=&Sign={DOC_SIGN}"),
+        format!("&RequestTime=0{NOW}&Sign={DOC_SIGN}"),
+        format!("&RequestTime=%2B{NOW}&Sign={DOC_SIGN}"),
+        format!("&RequestTime=-1&Sign={DOC_SIGN}"),
+        format!("&RequestTime=18446744073709551616&Sign={DOC_SIGN}"),
+        format!("&RequestTime={NOW}&RequestTime={NOW}&Sign={DOC_SIGN}"),
+        format!("&RequestTime={NOW}&Sign={DOC_SIGN}&Sign={DOC_SIGN}"),
+        format!("&RequestTime={stale}&Sign={}", sign(TOKEN, stale)),
+        format!("&RequestTime={future}&Sign={}", sign(TOKEN, future)),
+        format!("&RequestTime={}&Sign={DOC_SIGN}", NOW + 1),
+        format!("&RequestTime={NOW}&Sign={}", sign("another token", NOW)),
+    ];
+    for extra in cases {
+        let query = signed_query(&extra);
+        let info = refused(
+            &signed_layer(),
+            post(&query, Untouchable),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert!(
+            info.contains("Sign") || info.contains("RequestTime"),
+            "{extra}: {info}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_time_window_is_configurable_and_inclusive() {
+    let layer = signed_layer().time_window(Duration::from_secs(300));
+    for at in [NOW - 300, NOW + 300] {
+        let query = signed_query(&format!("&RequestTime={at}&Sign={}", sign(TOKEN, at)));
+        let (answer, _) = send(&layer, post(&query, full(EVENT))).await;
+        answer.assert_inner();
+    }
+    let at = NOW - 301;
+    let query = signed_query(&format!("&RequestTime={at}&Sign={}", sign(TOKEN, at)));
+    refused(&layer, post(&query, Untouchable), StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn the_app_is_checked_before_the_signature() {
+    let query = format!("SdkAppid=1&CallbackCommand={RECALL_COMMAND}");
+    refused(
+        &signed_layer(),
+        post(&query, Untouchable),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn without_a_token_signature_parameters_are_ignored() {
+    let query = signed_query("&RequestTime=garbage&Sign=garbage");
+    let (answer, seen) = send(&layer(), post(&query, full(EVENT))).await;
+    answer.assert_inner();
+    assert_eq!(seen.event.unwrap().request_time, None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row: body size
+
+/// A valid event padded with spaces to exactly `len` bytes.
+fn event_of_len(len: usize) -> Vec<u8> {
+    let mut body = EVENT.as_bytes().to_vec();
+    assert!(len >= body.len());
+    body.resize(len, b' ');
+    body
+}
+
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_before_reading() {
+    let limit = 1024;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/im/callback?{QUERY}"))
+        .header(header::CONTENT_LENGTH, limit + 1)
+        .body(Untouchable)
+        .unwrap();
+    refused(
+        &layer().body_limit(limit),
+        request,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_size_hint_over_the_limit_is_refused_before_reading() {
+    let limit = EVENT.len() - 1;
+    let (answer, seen) = send(&layer().body_limit(limit), post(QUERY, full(EVENT))).await;
+    assert_eq!(seen.calls, 0);
+    answer.assert_fail(StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn exactly_the_limit_is_accepted_and_one_more_byte_is_not() {
+    let limit = 1024;
+    let layer = layer().body_limit(limit);
+    for (len, declared) in [
+        (limit, true),
+        (limit, false),
+        (limit + 1, true),
+        (limit + 1, false),
+    ] {
+        let body: &'static [u8] = Box::leak(event_of_len(len).into_boxed_slice());
+        // Without Content-Length and without a size hint, in small chunks.
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/im/callback?{QUERY}"));
+        if declared {
+            builder = builder.header(header::CONTENT_LENGTH, len);
+        }
+        let request = builder
+            .body(Chunks::new(body.chunks(100), End::Finish))
+            .unwrap();
+        let (answer, seen) = send(&layer, request).await;
+        if len <= limit {
+            answer.assert_inner();
+            assert_eq!(seen.body.len(), len);
+        } else {
+            assert_eq!(seen.calls, 0);
+            answer.assert_fail(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_at_the_limit() {
+    // 100 bytes a chunk, forever, without Content-Length.
+    struct Endless(usize);
+    impl Body for Endless {
+        type Data = Bytes;
+        type Error = Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            self.0 += 1;
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&[b' '; 100])))))
+        }
+    }
+    let (answer, _) = send(&layer().body_limit(10_000), post(QUERY, Endless(0))).await;
+    answer.assert_fail(StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row: the body is not a recall event
+
+#[tokio::test]
+async fn a_body_that_is_not_a_recall_event_is_refused() {
+    let cases: [(&str, &str); 12] = [
+        ("", "not a JSON object"),
+        ("not json", "not a JSON object"),
+        ("[]", "not a JSON object"),
+        ("{", "invalid body"),
+        (
+            r#"{"GroupId":"g","MsgSeqList":[]} trailing"#,
+            "invalid body",
+        ),
+        (r#"{"GroupId":"g","MsgSeqList":[]}{}"#, "invalid body"),
+        (r#"{"MsgSeqList":[{"MsgSeq":1}]}"#, "GroupId"),
+        (r#"{"GroupId":"g"}"#, "MsgSeqList"),
+        (r#"{"GroupId":7,"MsgSeqList":[]}"#, "invalid type"),
+        (
+            r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":"x"}]}"#,
+            "invalid type",
+        ),
+        (
+            r#"{"CallbackCommand":"Group.CallbackAfterSendMsg","GroupId":"g","MsgSeqList":[]}"#,
+            "Group.CallbackAfterRecallMsg",
+        ),
+        (
+            r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":1}],"EventTime":"yesterday"}"#,
+            "invalid value",
+        ),
+    ];
+    for (body, reason) in cases {
+        let (answer, seen) = send(&layer(), post(QUERY, full(body))).await;
+        assert_eq!(seen.calls, 0, "{body}");
+        let info = answer.assert_fail(StatusCode::BAD_REQUEST);
+        assert!(info.contains(reason), "{body}: {info}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_fails_mid_stream_is_refused() {
+    let body = Chunks::new([&br#"{"GroupId":"#[..]], End::Fail);
+    let (answer, seen) = send(&layer(), post(QUERY, body)).await;
+    assert_eq!(seen.calls, 0);
+    answer.assert_fail(StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn query_shape_errors_are_refused_before_reading() {
+    for query in [
+        format!("{QUERY}&CallbackCommand=Group.CallbackAfterSendMsg"),
+        format!("CallbackCommand=Group.CallbackAfterSendMsg&{QUERY}"),
+        QUERY.replace("contenttype=json", "contenttype=xml"),
+    ] {
+        refused(&layer(), post(&query, Untouchable), StatusCode::BAD_REQUEST).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row: valid, forward mode
+
+#[tokio::test]
+async fn a_valid_callback_reaches_the_inner_service_with_its_event_and_body() {
+    let body = Bytes::from_static(EVENT.as_bytes());
+    let (answer, seen) = send(&layer(), post(QUERY, Full::new(body.clone()))).await;
+    answer.assert_inner();
+    assert_eq!(seen.calls, 1);
+    assert_eq!(seen.body, EVENT);
+    // The inner service reads the very bytes the layer read: no copy.
+    assert_eq!(seen.first_chunk_ptr, Some(body.as_ptr() as usize));
+    let event = seen.event.expect("the event is in the extensions");
+    assert_eq!(event.sdk_app_id, SdkAppId::new(APP));
+    assert_eq!(event.operator_account.as_deref(), Some("admin"));
+    assert_eq!(event.group_type, Some(GroupType::Community));
+    assert_eq!(event.group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
+    assert_eq!(
+        event.messages,
+        [RecalledMessage::new(
+            130,
+            Some("144115213033478435-1739361321-2512805311".to_owned())
+        )]
+    );
+    assert_eq!(
+        event.topic_id.as_deref(),
+        Some("@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic")
+    );
+    assert_eq!(event.event_time, Some(UnixMillis::new(1_670_574_414_123)));
+    assert_eq!(event.client_ip, Some("127.0.0.1".parse().unwrap()));
+    assert_eq!(event.platform, Some(Platform::RestApi));
+    assert_eq!(event.request_time, None);
+}
+
+#[tokio::test]
+async fn a_body_in_many_chunks_is_joined_once() {
+    let chunks: Vec<&'static [u8]> = EVENT.as_bytes().chunks(7).collect();
+    let (answer, seen) = send(&layer(), post(QUERY, Chunks::new(chunks, End::Finish))).await;
+    answer.assert_inner();
+    assert_eq!(seen.body, EVENT);
+    assert_eq!(seen.event.unwrap().group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
+}
+
+#[tokio::test]
+async fn event_time_is_read_as_a_number_or_a_string() {
+    let as_string = EVENT.replace("1670574414123", "\"1670574414123\"");
+    for body in [EVENT.to_owned(), as_string] {
+        let (answer, seen) = send(&layer(), post(QUERY, full(body))).await;
+        answer.assert_inner();
+        assert_eq!(
+            seen.event.unwrap().event_time,
+            Some(UnixMillis::new(1_670_574_414_123))
+        );
+    }
+}
+
+#[tokio::test]
+async fn query_values_are_percent_decoded() {
+    let query = "SdkAppid=%31400000000&CallbackCommand=Group%2ECallbackAfterRecallMsg\
+                 &OptPlatform=i%4FS&ClientIP=%3A%3A1&contenttype=JSON";
+    let (answer, seen) = send(&layer(), post(query, full(EVENT))).await;
+    answer.assert_inner();
+    let event = seen.event.unwrap();
+    assert_eq!(event.sdk_app_id, SdkAppId::new(APP));
+    assert_eq!(event.platform, Some(Platform::Ios));
+    assert_eq!(event.client_ip, Some("::1".parse().unwrap()));
+}
+
+#[tokio::test]
+async fn the_oldest_documented_body_is_accepted() {
+    let body = r#"{"CallbackCommand":"Group.CallbackAfterRecallMsg","Operator_Account":"u","Type":"Public","GroupId":"1213456","MsgSeqList":[{"MsgSeq":1},{"MsgSeq":2}],"Unknown":{"x":[1]}}"#;
+    let (answer, seen) = send(
+        &layer(),
+        post(
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000000",
+            full(body),
+        ),
+    )
+    .await;
+    answer.assert_inner();
+    let event = seen.event.unwrap();
+    assert_eq!(event.messages.len(), 2);
+    assert_eq!(event.topic_id, None);
+    assert_eq!(event.client_ip, None);
+    assert_eq!(event.platform, None);
+}
+
+#[tokio::test]
+async fn the_ready_inner_service_is_the_one_called() {
+    // `ConcurrencyLimit` panics when called without a successful `poll_ready`: the layer must
+    // call the instance it made ready, not a fresh clone.
+    let recorder = Recorder::default();
+    let service = ServiceBuilder::new()
+        .layer(layer())
+        .concurrency_limit(1)
+        .service(recorder.service::<Full<Bytes>>());
+    let response = service.oneshot(post(QUERY, full(EVENT))).await.unwrap();
+    Answer::read(response).await.assert_inner();
+    assert_eq!(recorder.seen().calls, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row: valid, acknowledge mode
+
+#[tokio::test]
+async fn acknowledge_mode_hands_the_event_over_and_answers_ok() {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&received);
+    let layer = layer().acknowledge_fn(move |event: RecallEvent| {
+        let sink = Arc::clone(&sink);
+        async move { sink.lock().unwrap().push(event) }
+    });
+    let recorder = Recorder::default();
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service(recorder.service::<Full<Bytes>>());
+    let response = service
+        .clone()
+        .oneshot(post(QUERY, full(EVENT)))
+        .await
+        .unwrap();
+    let answer = Answer::read(response).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.content_type.as_deref(), Some("application/json"));
+    assert_eq!(
+        answer.body,
+        r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}"#
+    );
+    assert_eq!(recorder.seen().calls, 0, "the inner service was called");
+    let received = received.lock().unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
+
+    // Other requests still reach the inner service.
+    let response = service.oneshot(post("x=1", full(""))).await.unwrap();
+    Answer::read(response).await.assert_inner();
+    assert_eq!(recorder.seen().calls, 1);
+}
+
+#[tokio::test]
+async fn acknowledge_mode_takes_a_tower_service_and_reports_its_failure() {
+    let failing = service_fn(|_event: RecallEvent| async {
+        Err::<(), _>(std::io::Error::other("database is down; token=xxxxyyyy"))
+    });
+    let service = ServiceBuilder::new()
+        .layer(
+            layer()
+                .token(TOKEN)
+                .clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+                .acknowledge(failing),
+        )
+        .service(Recorder::default().service::<Full<Bytes>>());
+    let query = signed_query(&format!("&RequestTime={NOW}&Sign={DOC_SIGN}"));
+    let response = service.oneshot(post(&query, full(EVENT))).await.unwrap();
+    let info = Answer::read(response)
+        .await
+        .assert_fail(StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !info.contains("database"),
+        "the handler's error is not echoed: {info}"
+    );
+}
+
+#[tokio::test]
+async fn acknowledge_mode_still_refuses_bad_callbacks() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let layer = layer().acknowledge_fn(move |_event| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(())
+    });
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service(Recorder::default().service::<Full<Bytes>>());
+    let response = service.oneshot(post(QUERY, full("{}"))).await.unwrap();
+    Answer::read(response)
+        .await
+        .assert_fail(StatusCode::BAD_REQUEST);
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+#[test]
+fn debug_never_shows_the_token() {
+    let layer = layer().token("super-secret-token");
+    let service = ServiceBuilder::new()
+        .layer(layer.clone())
+        .service(Recorder::default().service::<Full<Bytes>>());
+    for text in [
+        format!("{layer:?}"),
+        format!("{layer:#?}"),
+        format!("{:?}", service.get_ref() as *const _),
+    ] {
+        assert!(!text.contains("super-secret"), "{text}");
+    }
+    assert!(format!("{layer:?}").contains("[redacted]"));
+}
+
+#[test]
+#[should_panic(expected = "allowlist is empty")]
+fn an_empty_allowlist_is_refused() {
+    let _ = RecallLayer::new(Vec::<u64>::new());
+}
+
+#[test]
+#[should_panic(expected = "token is empty")]
+fn an_empty_token_is_refused() {
+    let _ = layer().token("");
+}
+
+// The service and its future can be used by axum (`Send + Sync` service, `Send` future) and by
+// hyper with its own body type, in both modes.
+#[allow(dead_code)]
+fn assert_bounds() {
+    use crate::{Acknowledge, HandlerFn, Recall};
+    use tower::util::BoxCloneSyncService;
+
+    fn service<S, R>()
+    where
+        S: tower::Service<R> + Send + Sync + Clone + 'static,
+        S::Future: Send,
+    {
+    }
+    type Inner<B> = BoxCloneSyncService<Request<RequestBody<B>>, Response<Full<Bytes>>, Infallible>;
+    type Handler = BoxCloneSyncService<RecallEvent, (), crate::mode::BoxError>;
+    type Closure = HandlerFn<fn(RecallEvent) -> std::future::Ready<()>>;
+
+    service::<Recall<Inner<hyper::body::Incoming>>, Request<hyper::body::Incoming>>();
+    service::<Recall<Inner<axum::body::Body>>, Request<axum::body::Body>>();
+    service::<Recall<Inner<axum::body::Body>, Acknowledge<Handler>>, Request<axum::body::Body>>();
+    service::<
+        Recall<Inner<hyper::body::Incoming>, Acknowledge<Closure>>,
+        Request<hyper::body::Incoming>,
+    >();
+}
+
+/// `layer.layer(inner)` without naming the `Layer` trait at every call site.
+trait LayerInto {
+    fn layer_into<S>(&self, inner: S) -> crate::Recall<S>;
+}
+
+impl LayerInto for RecallLayer {
+    fn layer_into<S>(&self, inner: S) -> crate::Recall<S> {
+        crate::Recall::new(inner, self)
+    }
+}
