@@ -1,5 +1,136 @@
-//! Tower middleware for Tencent Cloud IM's `Group.CallbackAfterRecallMsg` callback.
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+//! Receive Tencent Cloud IM's `Group.CallbackAfterRecallMsg` callback in any tower stack.
+//!
+//! When a group message is recalled in Tencent Cloud IM (also sold as Tencent Cloud Chat), by a
+//! user in a client app or by an administrator through the REST API, Tencent's backend sends your
+//! app backend an HTTP `POST` to the callback URL configured in the console:
+//!
+//! ```text
+//! POST /im/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI
+//!
+//! {"CallbackCommand":"Group.CallbackAfterRecallMsg","Operator_Account":"admin","Type":"Community",
+//!  "GroupId":"@TGS#_@TGS#cQVLVHIM62CJ","MsgSeqList":[{"MsgSeq":130,"MsgId":"144115213033478435-1739361321-2512805311"}],
+//!  "TopicId":"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic","EventTime":1670574414123}
+//! ```
+//!
+//! and waits two seconds for `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`.
+//!
+//! [`RecallLayer`] is a tower [`Layer`](tower_layer::Layer) that sits in front of an existing
+//! hyper, axum or tonic service and does all of that correctly: it checks the `SdkAppid` against
+//! your allowlist and, when you configure the console's callback token, the `Sign` /
+//! `RequestTime` signature; reads the body under a size limit; parses it into a typed
+//! [`RecallEvent`]; and then either forwards the request to your service with the event in its
+//! extensions, or hands the event to a handler and answers the acknowledgement itself. Every other
+//! request, including other callback commands sent to the same URL, passes through untouched and
+//! unbuffered.
+//!
+//! # Forward mode: your handler answers
+//!
+//! The default. An accepted callback reaches the inner service with its [`RecallEvent`] in the
+//! request extensions (and its body bytes still readable); the handler answers, for example with
+//! [`Ack::ok`].
+//!
+//! ```
+//! use axum::{routing::post, Extension, Router};
+//! use tower::ServiceExt;
+//! use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
+//!
+//! async fn recalled(Extension(event): Extension<RecallEvent>) -> http::Response<axum::body::Body> {
+//!     println!("{} message(s) recalled in {}", event.messages.len(), event.group_id);
+//!     Ack::ok().into_http_response()
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/im/callback", post(recalled))
+//!     .layer(RecallLayer::new([1400000000]).token("the console's callback token"));
+//! # let _ = app;
+//! ```
+//!
+//! With the `axum` feature, [`Ack`] implements axum's `IntoResponse`, so the handler can return
+//! `Ack` directly.
+//!
+//! # Acknowledge mode: the layer answers
+//!
+//! For a stack with no JSON route of its own (a tonic gRPC server, say), or when all you want is
+//! the event: the layer passes each accepted event to a handler, a closure or a tower
+//! [`Service`](tower_service::Service), and answers `OK` itself without calling the inner
+//! service. Tencent waits two seconds: hand slow work on, as here to a channel.
+//!
+//! ```
+//! use http::{Request, StatusCode};
+//! use http_body_util::{BodyExt, Full};
+//! use tower::{service_fn, ServiceBuilder, ServiceExt};
+//! use tower_tim_recall::RecallLayer;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+//! let service = ServiceBuilder::new()
+//!     .layer(RecallLayer::new([1400000000]).acknowledge_fn(move |event| {
+//!         let _ = events.send(event);
+//!         std::future::ready(())
+//!     }))
+//!     .service(service_fn(|_request| async {
+//!         // The rest of the application.
+//!         Ok::<_, std::convert::Infallible>(http::Response::new(Full::<bytes::Bytes>::default()))
+//!     }));
+//!
+//! let callback = Request::post(
+//!     "/im/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg&contenttype=json",
+//! )
+//! .body(Full::from(r#"{"GroupId":"@TGS#2J4SZEAEL","MsgSeqList":[{"MsgSeq":1}]}"#))
+//! .unwrap();
+//! let response = service.oneshot(callback).await.unwrap();
+//!
+//! assert_eq!(response.status(), StatusCode::OK);
+//! let answer = response.into_body().collect().await.unwrap().to_bytes();
+//! assert_eq!(answer, r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}"#);
+//! assert_eq!(received.recv().await.unwrap().group_id, "@TGS#2J4SZEAEL");
+//! # }
+//! ```
+//!
+//! A handler that returns an error gets a 500 answer with a `FAIL` acknowledgement; the error
+//! itself is not shown to Tencent.
+//!
+//! # What the layer answers
+//!
+//! | request | answer |
+//! | --- | --- |
+//! | no `CallbackCommand=Group.CallbackAfterRecallMsg` in the query | passed to the inner service untouched, body streamed |
+//! | the recall command, not `POST` | 405 |
+//! | `SdkAppid` missing, not a decimal integer, repeated, or not in the allowlist | 403, body never read |
+//! | token configured, `Sign` / `RequestTime` missing, repeated, malformed, outside the time window or wrong | 401, body never read |
+//! | `CallbackCommand` repeated, or `contenttype` other than `json` | 400, body never read |
+//! | body over the limit, by `Content-Length` or while reading | 413 |
+//! | body not one JSON object, `GroupId` or `MsgSeqList` missing, a field of the wrong type, the body's `CallbackCommand` not the recall command | 400 |
+//! | valid | forwarded with the event, or acknowledged `OK` by the layer |
+//!
+//! Every refusal is answered by the layer with `Content-Type: application/json` and
+//! `{"ActionStatus":"FAIL","ErrorCode":<the HTTP status>,"ErrorInfo":"<short reason>"}`; the inner
+//! service is not called, and the reason never contains a token or a signature. The service
+//! never returns an error of its own: its `Error` is the inner service's.
+//!
+//! Query parameters are matched by name, as Tencent spells them (case-sensitive), after
+//! percent-decoding; `contenttype` is compared case-insensitively. A `RequestTime` must be the
+//! plain decimal Unix time in seconds (no sign, no leading zero) within the window, 60 seconds
+//! either way by default; `Sign` is compared in constant time over its decoded bytes, so
+//! upper-case hex is accepted too.
+//!
+//! # Security
+//!
+//! Tencent's signature covers the token and `RequestTime`, not the body: serve the callback URL
+//! over HTTPS, or a body can be changed in transit. A captured signed URL can be replayed within
+//! the time window; keep the window short. `ClientIP` is the end user's address as Tencent
+//! reports it, not the sender's: never use it for access control. The token never appears in
+//! `Debug` output or in answers.
+//!
+//! # Bodies and types
+//!
+//! The inner service receives `Request<`[`RequestBody<B>`](RequestBody)`>`: the original body
+//! streamed for requests that are not recall callbacks, the bytes the layer read for forwarded
+//! callbacks. Responses are `Response<`[`ResponseBody<B>`](ResponseBody)`>`: the inner service's
+//! body or the layer's acknowledgement. Both bodies require `Data = Bytes`, as hyper's, axum's
+//! and tonic's bodies have.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
