@@ -153,3 +153,8 @@ pub use protocol::event::{
 pub use protocol::query::RECALL_COMMAND;
 pub use protocol::signature::sign;
 pub use service::Recall;
+
+// The README's Rust snippets compile.
+#[cfg(all(doctest, feature = "axum"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
