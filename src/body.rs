@@ -30,9 +30,24 @@ pin_project! {
 }
 
 impl<B> RequestBody<B> {
+    /// Wraps a body as the layer does for a request that is not a recall callback, so that an
+    /// inner service can be tested on its own with the body type it receives behind the layer.
+    pub fn new(body: B) -> Self {
+        Self::streaming(body)
+    }
+
     pub(crate) fn streaming(body: B) -> Self {
         Self {
             kind: RequestKind::Streaming { body },
+        }
+    }
+
+    /// The original body, for a request the layer passed through; `None` for a forwarded
+    /// callback, whose body the layer has read (its bytes are still readable from this body).
+    pub fn into_streaming(self) -> Option<B> {
+        match self.kind {
+            RequestKind::Streaming { body } => Some(body),
+            RequestKind::Buffered { .. } => None,
         }
     }
 
@@ -284,6 +299,14 @@ mod tests {
         let mut collected = Collected::new(2, 3);
         assert_eq!(collected.push(Bytes::from_static(b"abc")), Err(OverLimit));
         assert_eq!(collected.len(), 0);
+    }
+
+    #[test]
+    fn a_passed_through_body_can_be_taken_back() {
+        let body = RequestBody::new(http_body_util::Full::new(Bytes::from_static(b"x")));
+        assert!(body.into_streaming().is_some());
+        let body = RequestBody::<http_body_util::Empty<Bytes>>::buffered(Bytes::from_static(b"x"));
+        assert!(body.into_streaming().is_none());
     }
 
     #[tokio::test]

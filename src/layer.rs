@@ -122,6 +122,10 @@ impl<M> RecallLayer<M> {
     /// Acknowledge mode with an async closure as the handler; see
     /// [`acknowledge`](Self::acknowledge).
     ///
+    /// The closure is cloned for each callback. Under axum's `Router::layer`, the layer, and so
+    /// the closure and what it captures, must also be `Send + Sync`: capture channels and
+    /// `Arc`s, not `Cell`s.
+    ///
     /// ```
     /// use tower_tim_recall::RecallLayer;
     ///
