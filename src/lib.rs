@@ -34,13 +34,17 @@
 //! use tower::ServiceExt;
 //! use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
 //!
-//! async fn recalled(Extension(event): Extension<RecallEvent>) -> http::Response<axum::body::Body> {
-//!     println!("{} message(s) recalled in {}", event.messages.len(), event.group_id);
+//! // Tencent sends every callback command to the same URL: only recalls carry an event, and
+//! // the others are acknowledged too.
+//! async fn callback(recall: Option<Extension<RecallEvent>>) -> http::Response<axum::body::Body> {
+//!     if let Some(Extension(event)) = recall {
+//!         println!("{} message(s) recalled in {}", event.messages.len(), event.group_id);
+//!     }
 //!     Ack::ok().into_http_response()
 //! }
 //!
 //! let app: Router = Router::new()
-//!     .route("/im/callback", post(recalled))
+//!     .route("/im/callback", post(callback))
 //!     .layer(RecallLayer::new([1400000000]).token("the console's callback token"));
 //! # let _ = app;
 //! ```

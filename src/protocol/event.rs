@@ -25,6 +25,10 @@ use super::rejection::Rejection;
 /// A callback may be delivered twice when retries on timeout are switched on in Tencent's
 /// console; there is no delivery ID, so deduplicate on
 /// (`sdk_app_id`, `group_id`, `topic_id`, `msg_seq`).
+///
+/// `Deserialize` reads the body's fields only: the query context is taken from the URL, never
+/// from JSON, so a body cannot claim another app. Reading a serialized event back leaves the
+/// query fields at their defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RecallEvent {
@@ -81,6 +85,38 @@ pub struct RecallEvent {
         skip_serializing_if = "Option::is_none"
     )]
     pub request_time: Option<u64>,
+}
+
+impl RecallEvent {
+    /// An event with the given app, group and recalled messages, and every optional field
+    /// empty: for tests of code that handles events.
+    ///
+    /// ```
+    /// use tower_tim_recall::{RecallEvent, RecalledMessage};
+    ///
+    /// let mut event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
+    /// event.operator_account = Some("admin".to_owned());
+    /// assert_eq!(event.sdk_app_id.get(), 1400000000);
+    /// ```
+    pub fn new(
+        sdk_app_id: impl Into<SdkAppId>,
+        group_id: impl Into<String>,
+        messages: impl IntoIterator<Item = RecalledMessage>,
+    ) -> Self {
+        Self {
+            sdk_app_id: sdk_app_id.into(),
+            command: RecallCommand,
+            operator_account: None,
+            group_type: None,
+            group_id: group_id.into(),
+            messages: messages.into_iter().collect(),
+            topic_id: None,
+            event_time: None,
+            client_ip: None,
+            platform: None,
+            request_time: None,
+        }
+    }
 }
 
 /// One recalled message, an item of `MsgSeqList`.
@@ -537,6 +573,22 @@ mod tests {
             assert!(!matches!(GroupType::from(wire), GroupType::Other(_)));
         }
         assert_eq!(GroupType::from("Work"), GroupType::Other("Work".into()));
+    }
+
+    #[test]
+    fn a_constructed_event_serializes_like_a_parsed_one() {
+        let built = RecallEvent::new(1_400_000_000, "g", [RecalledMessage::new(1, None)]);
+        let parsed = parse_event(
+            br#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":1}]}"#,
+            QueryContext {
+                sdk_app_id: SdkAppId::new(1_400_000_000),
+                client_ip: None,
+                platform: None,
+                request_time: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(built, parsed);
     }
 
     #[test]

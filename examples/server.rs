@@ -1,0 +1,395 @@
+//! A receiver for Tencent Cloud IM's `Group.CallbackAfterRecallMsg` callback: an axum server
+//! with [`RecallLayer`] in forward mode on `POST /im/callback`.
+//!
+//! ```text
+//! cargo run --example server -- [--addr HOST:PORT] [--sdkappid N]... [--token T] [--quiet]
+//! ```
+//!
+//! Each accepted recall is printed as one JSON line on standard output (the event as
+//! `serde_json` serializes a [`RecallEvent`]: Tencent's field names, plus `SdkAppid` and the
+//! other query parameters), so the output can be piped into another program. Everything else
+//! goes to standard error.
+//!
+//! Tencent sends every callback command of an app to the same URL. The layer only takes
+//! `Group.CallbackAfterRecallMsg`; any other command reaches the handler without an event and is
+//! answered with the OK acknowledgement, so Tencent never records it as failed. A recall that the
+//! layer refuses (an app not in the allowlist, a wrong or stale signature, a bad body…) is
+//! answered by the layer with a `FAIL` acknowledgement and the matching HTTP status.
+//!
+//! Flags:
+//!
+//! - `--addr HOST:PORT`: where to listen (default `127.0.0.1:3000`; port 0 picks a free port).
+//! - `--sdkappid N`: an SDKAppID to accept, repeatable. Without any, the demo app 1400000000.
+//! - `--token T`: the callback token from Tencent's console; turns on the signature check
+//!   (`Sign` and `RequestTime` are then required, within 60 seconds of this machine's clock).
+//! - `--quiet`: no per-request log lines and no how-to hints on standard error. The line
+//!   `listening on http://ADDR` (the address actually bound) is still printed, as are errors;
+//!   the JSON lines on standard output are unchanged.
+//! - `--help`: this summary.
+//!
+//! Flags take their value as the next argument or after `=` (`--addr=127.0.0.1:0`). A bad flag
+//! prints the usage to standard error and exits with status 2; a failure to bind exits with 1.
+//!
+//! Ctrl-C (or SIGTERM) stops the server gracefully: it stops accepting, lets the requests under
+//! way finish, then exits 0.
+//!
+//! Send it a callback from another terminal with the `simulate` example, which plays Tencent's
+//! backend (the server prints the exact command when it starts):
+//!
+//! ```text
+//! cargo run --example simulate -- --url http://127.0.0.1:3000/im/callback
+//! ```
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Extension, Router};
+use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RECALL_COMMAND};
+
+/// Where the server listens unless `--addr` says otherwise.
+const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+/// The SDKAppID accepted when no `--sdkappid` is given: the one in Tencent's examples.
+const DEMO_SDKAPPID: u64 = 1_400_000_000;
+/// The callback URL's path, as configured in Tencent's console.
+const CALLBACK_PATH: &str = "/im/callback";
+
+const USAGE: &str = "\
+Receives Tencent Cloud IM's Group.CallbackAfterRecallMsg callback on POST /im/callback and
+prints each accepted recall as one JSON line on standard output. Logs go to standard error.
+
+Usage: server [--addr HOST:PORT] [--sdkappid N]... [--token T] [--quiet]
+
+Options:
+  --addr HOST:PORT  address to listen on (default 127.0.0.1:3000; port 0 picks a free one)
+  --sdkappid N      SDKAppID to accept; repeat for several apps (default: the demo app
+                    1400000000)
+  --token T         callback token from Tencent's console: turns on the Sign/RequestTime check
+  --quiet           no per-request logs or hints on standard error; the line
+                    'listening on http://ADDR' and errors are still printed
+  --help            print this help
+
+Other callback commands sent to the same URL are answered with the OK acknowledgement.
+Stop with Ctrl-C.";
+
+/// `--quiet`: read by the logging helpers.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// A log line on standard error, unless `--quiet`.
+macro_rules! log {
+    ($($arg:tt)*) => {
+        if !QUIET.load(Ordering::Relaxed) {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
+#[derive(Debug)]
+struct Config {
+    addr: String,
+    apps: Vec<u64>,
+    token: Option<String>,
+    quiet: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match parse_args(std::env::args_os().skip(1)) {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("server: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    QUIET.store(config.quiet, Ordering::Relaxed);
+
+    let mut recall = RecallLayer::new(config.apps.iter().copied());
+    if let Some(token) = &config.token {
+        recall = recall.token(token);
+    }
+
+    let app = Router::new()
+        .route(CALLBACK_PATH, post(callback))
+        // Only on the callback route: the layer sees what reaches `POST /im/callback`.
+        .route_layer(recall)
+        .layer(middleware::from_fn(access_log));
+
+    let listener = match tokio::net::TcpListener::bind(&config.addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("server: cannot listen on {}: {error}", config.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(error) => {
+            eprintln!("server: cannot read the bound address: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // A stable line for scripts and tests: always printed, even with --quiet.
+    eprintln!("listening on http://{addr}");
+    print_hints(addr, &config);
+
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    match served {
+        Ok(()) => {
+            log!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `POST /im/callback`. The layer in front has already checked an accepted recall (app, signature,
+/// body) and put its event in the request extensions; any other callback command arrives here
+/// without one.
+async fn callback(recall: Option<Extension<RecallEvent>>) -> Response {
+    if let Some(Extension(event)) = recall {
+        // Tencent waits two seconds for the answer: printing a line is quick; slow work belongs
+        // in a queue or a task.
+        if let Err(error) = print_event(&event) {
+            eprintln!("server: cannot write the event to standard output: {error}");
+            let mut answer = Ack::fail("the event could not be recorded").into_http_response();
+            *answer.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            return answer;
+        }
+    }
+    Ack::ok().into_http_response::<Body>()
+}
+
+/// One JSON line per event on standard output, flushed so that a pipe sees it at once.
+fn print_event(event: &RecallEvent) -> std::io::Result<()> {
+    let line = serde_json::to_string(event)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
+}
+
+/// One line on standard error per request: method, path, command, app and the answer, with the
+/// reason of a refusal. Never the whole query: it may carry `Sign`.
+async fn access_log(request: Request, next: Next) -> Response {
+    if QUIET.load(Ordering::Relaxed) {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let command = query_param(&query, "CallbackCommand");
+    let app = query_param(&query, "SdkAppid");
+
+    let response = next.run(request).await;
+
+    let status = response.status();
+    let mut line = format!("{method} {path}");
+    if let Some(command) = &command {
+        line.push_str(&format!(" CallbackCommand={command}"));
+    }
+    if let Some(app) = &app {
+        line.push_str(&format!(" SdkAppid={app}"));
+    }
+    line.push_str(&format!(" -> {status}"));
+    if status.is_success() {
+        if path == CALLBACK_PATH && command.as_deref() != Some(RECALL_COMMAND) {
+            line.push_str(" (not a recall: acknowledged, not processed)");
+        }
+        eprintln!("{line}");
+        return response;
+    }
+    // A refusal: show the layer's reason from the FAIL acknowledgement.
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    if let Ok(ack) = serde_json::from_slice::<Ack>(&bytes) {
+        line.push_str(&format!(": {}", ack.error_info()));
+    }
+    eprintln!("{line}");
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The first value of a query parameter, percent-decoded.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// How to send the server a callback: the `simulate` example and curl.
+fn print_hints(addr: std::net::SocketAddr, config: &Config) {
+    if config.quiet {
+        return;
+    }
+    // Hints must name an address a client can connect to.
+    let mut target = addr;
+    if target.ip().is_unspecified() {
+        target.set_ip(match target {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let url = format!("http://{target}{CALLBACK_PATH}");
+    let app = config.apps[0];
+    let apps: Vec<String> = config.apps.iter().map(u64::to_string).collect();
+    let signed = config.token.is_some();
+    eprintln!(
+        "accepting {RECALL_COMMAND} at POST {url} for SdkAppid {}; signature check {}",
+        apps.join(", "),
+        if signed { "on" } else { "off" },
+    );
+    eprintln!("each accepted recall is printed as one JSON line on standard output");
+    eprintln!();
+    let token_flag = if signed { " --token \"$TOKEN\"" } else { "" };
+    eprintln!("send a recall callback from another terminal:");
+    if signed {
+        eprintln!("  # with TOKEN holding the token given to --token");
+    }
+    eprintln!("  cargo run --example simulate -- --url {url} --sdkappid {app}{token_flag}");
+    eprintln!("or with curl:");
+    let mut query = format!(
+        "SdkAppid={app}&CallbackCommand={RECALL_COMMAND}&contenttype=json\
+         &ClientIP=127.0.0.1&OptPlatform=RESTAPI"
+    );
+    if signed {
+        eprintln!("  T=$(date +%s); S=$(printf '%s%s' \"$TOKEN\" \"$T\" | sha256sum | cut -c1-64)");
+        query.push_str("&RequestTime=$T&Sign=$S");
+    }
+    let body = serde_json::json!({
+        "CallbackCommand": RECALL_COMMAND,
+        "Operator_Account": "admin",
+        "Type": "Public",
+        "GroupId": "@TGS#1NVTZEAE4",
+        "MsgSeqList": [{ "MsgSeq": 130 }],
+        "EventTime": 1_670_574_414_123_u64,
+    });
+    eprintln!(
+        "  curl -sS -X POST \"{url}?{query}\" -H 'Content-Type: application/json' -d '{body}'"
+    );
+    eprintln!();
+    eprintln!("stop with Ctrl-C");
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            eprintln!("server: cannot listen for Ctrl-C: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    log!("shutting down: finishing the requests under way");
+}
+
+/// Parses the flags; `Ok(None)` asks for the help.
+fn parse_args(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Option<Config>, String> {
+    let mut config = Config {
+        addr: DEFAULT_ADDR.to_owned(),
+        apps: Vec::new(),
+        token: None,
+        quiet: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let arg = arg
+            .into_string()
+            .map_err(|arg| format!("argument is not UTF-8: {arg:?}"))?;
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        match name.as_str() {
+            "--help" | "-h" => return Ok(None),
+            "--quiet" => {
+                no_value(&name, inline)?;
+                config.quiet = true;
+            }
+            "--addr" => {
+                let addr = value(&name, inline, &mut args)?;
+                // HOST:PORT, where HOST may be a name (resolved when binding) or `[v6]`.
+                let valid = addr
+                    .rsplit_once(':')
+                    .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+                if !valid {
+                    return Err(format!("--addr takes HOST:PORT, not {addr:?}"));
+                }
+                config.addr = addr;
+            }
+            "--sdkappid" => {
+                let text = value(&name, inline, &mut args)?;
+                let app = text
+                    .parse()
+                    .map_err(|_| format!("--sdkappid takes a decimal SDKAppID, not {text:?}"))?;
+                config.apps.push(app);
+            }
+            "--token" => {
+                let token = value(&name, inline, &mut args)?;
+                if token.is_empty() {
+                    return Err("--token is empty".to_owned());
+                }
+                config.token = Some(token);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if config.apps.is_empty() {
+        config.apps.push(DEMO_SDKAPPID);
+    }
+    Ok(Some(config))
+}
+
+/// The value of a flag: after `=`, or the next argument.
+fn value(
+    name: &str,
+    inline: Option<String>,
+    rest: &mut impl Iterator<Item = std::ffi::OsString>,
+) -> Result<String, String> {
+    match inline {
+        Some(value) => Ok(value),
+        None => rest
+            .next()
+            .ok_or_else(|| format!("{name} needs a value"))?
+            .into_string()
+            .map_err(|arg| format!("value of {name} is not UTF-8: {arg:?}")),
+    }
+}
+
+fn no_value(name: &str, inline: Option<String>) -> Result<(), String> {
+    match inline {
+        None => Ok(()),
+        Some(_) => Err(format!("{name} takes no value")),
+    }
+}

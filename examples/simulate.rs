@@ -1,0 +1,297 @@
+//! Plays Tencent Cloud IM's backend: sends one `Group.CallbackAfterRecallMsg` callback to a
+//! receiver, such as the `server` example, and reports its answer.
+//!
+//! ```text
+//! cargo run --example simulate -- [--url URL] [--sdkappid N] [--token T] [--group ID]
+//!     [--topic ID] [--seq N]... [--operator USER] [--type T] [--command C]
+//! ```
+//!
+//! The request is built as Tencent builds it: `POST URL?SdkAppid=…&CallbackCommand=…&
+//! contenttype=json&ClientIP=…&OptPlatform=RESTAPI`, plus `RequestTime` and
+//! `Sign = hex(SHA-256(token ‖ RequestTime))` when a token is given, and a JSON body with
+//! Tencent's field names (`CallbackCommand`, `Operator_Account`, `Type`, `GroupId`,
+//! `MsgSeqList`, `TopicId`, `EventTime` in milliseconds).
+//!
+//! Flags (each takes its value as the next argument or after `=`):
+//!
+//! - `--url URL`: the callback URL (default `http://127.0.0.1:3000/im/callback`; plain HTTP only).
+//! - `--sdkappid N`: the app (default 1400000000, the demo app).
+//! - `--token T`: the callback token; signs the request. Never printed.
+//! - `--request-time N`: `RequestTime` in Unix seconds instead of now (needs `--token`), to try a
+//!   stale signature.
+//! - `--group ID`: `GroupId` (default `@TGS#_@TGS#cQVLVHIM62CJ`).
+//! - `--topic ID`: `TopicId`, left out by default.
+//! - `--seq N`: a recalled `MsgSeq`, repeatable (default one message, 130).
+//! - `--operator USER`: `Operator_Account` (default `admin`).
+//! - `--type T`: `Type`, the group type (default `Community` for a topic or a community group
+//!   ID starting with `@TGS#_`, else `Public`).
+//! - `--command C`: another `CallbackCommand`, in the query and the body, to see how the receiver
+//!   treats the callbacks it does not handle.
+//! - `--help`: this summary.
+//!
+//! The HTTP status and the answer's body are printed on standard output; what was sent goes to
+//! standard error (with `Sign` redacted). Exit status: 0 when the answer is HTTP 200 with
+//! `"ActionStatus":"OK"`, 1 for any other answer, 2 for a bad flag or when no answer came
+//! (connection refused, timeout).
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{header, Method, Request, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tower_tim_recall::{Ack, RECALL_COMMAND};
+
+const DEFAULT_URL: &str = "http://127.0.0.1:3000/im/callback";
+const DEMO_SDKAPPID: u64 = 1_400_000_000;
+const DEFAULT_GROUP: &str = "@TGS#_@TGS#cQVLVHIM62CJ";
+const DEFAULT_SEQ: u32 = 130;
+/// The end user's address Tencent reports in `ClientIP`.
+const CLIENT_IP: &str = "127.0.0.1";
+/// How long to wait for the answer (Tencent itself waits two seconds).
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+const USAGE: &str = "\
+Plays Tencent Cloud IM's backend: sends one Group.CallbackAfterRecallMsg callback and prints
+the answer. Exit status: 0 for HTTP 200 with ActionStatus OK, 1 for any other answer, 2 for a
+bad flag or no answer.
+
+Usage: simulate [options]
+
+Options:
+  --url URL           callback URL (default http://127.0.0.1:3000/im/callback)
+  --sdkappid N        SdkAppid (default 1400000000)
+  --token T           callback token: adds RequestTime and Sign (the token is never printed)
+  --request-time N    RequestTime in Unix seconds instead of now (with --token)
+  --group ID          GroupId (default @TGS#_@TGS#cQVLVHIM62CJ)
+  --topic ID          TopicId (default: none)
+  --seq N             MsgSeq of a recalled message; repeat for several (default 130)
+  --operator USER     Operator_Account (default admin)
+  --type T            Type (default Community with --topic or an @TGS#_ group, else Public)
+  --command C         CallbackCommand to send instead of Group.CallbackAfterRecallMsg
+  --help              print this help";
+
+#[derive(Debug)]
+struct Options {
+    url: String,
+    sdkappid: u64,
+    token: Option<String>,
+    request_time: Option<u64>,
+    group: String,
+    topic: Option<String>,
+    seqs: Vec<u32>,
+    operator: String,
+    group_type: Option<String>,
+    command: String,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let options = match parse_args(std::env::args_os().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("simulate: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("simulate: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Sends the callback; `Ok(true)` when it was acknowledged with OK.
+async fn run(options: Options) -> Result<bool, String> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| "the clock is before 1970".to_owned())?;
+
+    // The query, in the order Tencent writes it.
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("SdkAppid", &options.sdkappid.to_string())
+        .append_pair("CallbackCommand", &options.command)
+        .append_pair("contenttype", "json")
+        .append_pair("ClientIP", CLIENT_IP)
+        .append_pair("OptPlatform", "RESTAPI");
+    let mut sign = None;
+    if let Some(token) = &options.token {
+        let request_time = options.request_time.unwrap_or(now.as_secs());
+        query.append_pair("RequestTime", &request_time.to_string());
+        sign = Some(tower_tim_recall::sign(token, request_time));
+    }
+    let query = query.finish();
+    let separator = if options.url.contains('?') { '&' } else { '?' };
+    let shown = match sign {
+        Some(_) => format!("{}{separator}{query}&Sign=[redacted]", options.url),
+        None => format!("{}{separator}{query}", options.url),
+    };
+    let full = match &sign {
+        Some(sign) => format!("{}{separator}{query}&Sign={sign}", options.url),
+        None => format!("{}{separator}{query}", options.url),
+    };
+    let uri: Uri = full
+        .parse()
+        .map_err(|error| format!("--url is not a valid URL: {error}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err("--url must be an http:// URL (this simulator speaks plain HTTP)".to_owned());
+    }
+
+    let mut body = serde_json::json!({
+        "CallbackCommand": options.command,
+        "Operator_Account": options.operator,
+        "Type": options.group_type.clone().unwrap_or_else(|| {
+            // Community group IDs start with `@TGS#_`; topics exist only in communities.
+            let community = options.topic.is_some() || options.group.starts_with("@TGS#_");
+            let default = if community { "Community" } else { "Public" };
+            default.to_owned()
+        }),
+        "GroupId": options.group,
+        "MsgSeqList": options.seqs.iter().map(|seq| serde_json::json!({ "MsgSeq": seq })).collect::<Vec<_>>(),
+        "EventTime": u64::try_from(now.as_millis()).unwrap_or(u64::MAX),
+    });
+    if let Some(topic) = &options.topic {
+        body["TopicId"] = topic.clone().into();
+    }
+    let body = body.to_string();
+
+    eprintln!("POST {shown}");
+    eprintln!("{body}");
+
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|error| format!("cannot build the request: {error}"))?;
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let exchange = async {
+        let response = client.request(request).await.map_err(|error| {
+            let mut message = format!("request to {} failed: {error}", options.url);
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            message
+        })?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| format!("cannot read the answer: {error}"))?
+            .to_bytes();
+        Ok::<_, String>((status, body))
+    };
+    let (status, answer) = tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no answer from {} within {TIMEOUT:?}", options.url))??;
+
+    println!("HTTP {status}");
+    println!("{}", String::from_utf8_lossy(&answer));
+
+    let acknowledged = match serde_json::from_slice::<Ack>(&answer) {
+        Ok(ack) => ack.is_ok(),
+        Err(_) => {
+            eprintln!("simulate: the answer is not a callback acknowledgement");
+            false
+        }
+    };
+    Ok(status == hyper::StatusCode::OK && acknowledged)
+}
+
+/// The flags that take a value: all but `--help`.
+const VALUE_FLAGS: [&str; 10] = [
+    "--url",
+    "--sdkappid",
+    "--token",
+    "--request-time",
+    "--group",
+    "--topic",
+    "--seq",
+    "--operator",
+    "--type",
+    "--command",
+];
+
+/// Parses the flags; `Ok(None)` asks for the help.
+fn parse_args(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        url: DEFAULT_URL.to_owned(),
+        sdkappid: DEMO_SDKAPPID,
+        token: None,
+        request_time: None,
+        group: DEFAULT_GROUP.to_owned(),
+        topic: None,
+        seqs: Vec::new(),
+        operator: "admin".to_owned(),
+        group_type: None,
+        command: RECALL_COMMAND.to_owned(),
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let arg = arg
+            .into_string()
+            .map_err(|arg| format!("argument is not UTF-8: {arg:?}"))?;
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        if name == "--help" || name == "-h" {
+            return Ok(None);
+        }
+        if !VALUE_FLAGS.contains(&name.as_str()) {
+            return Err(format!("unknown argument {name:?}"));
+        }
+        let value = match inline {
+            Some(value) => value,
+            None => args
+                .next()
+                .ok_or_else(|| format!("{name} needs a value"))?
+                .into_string()
+                .map_err(|arg| format!("value of {name} is not UTF-8: {arg:?}"))?,
+        };
+        match name.as_str() {
+            "--url" => options.url = value,
+            "--sdkappid" => options.sdkappid = number(&name, &value)?,
+            "--token" if value.is_empty() => return Err("--token is empty".to_owned()),
+            "--token" => options.token = Some(value),
+            "--request-time" => options.request_time = Some(number(&name, &value)?),
+            "--group" => options.group = value,
+            "--topic" => options.topic = Some(value),
+            "--seq" => options.seqs.push(number(&name, &value)?),
+            "--operator" => options.operator = value,
+            "--type" => options.group_type = Some(value),
+            "--command" => options.command = value,
+            _ => unreachable!("{name} is in VALUE_FLAGS"),
+        }
+    }
+    if options.request_time.is_some() && options.token.is_none() {
+        return Err("--request-time needs --token: only signed callbacks carry it".to_owned());
+    }
+    if options.seqs.is_empty() {
+        options.seqs.push(DEFAULT_SEQ);
+    }
+    Ok(Some(options))
+}
+
+/// A flag's value as a decimal number.
+fn number<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("{name} takes a decimal number, not {text:?}"))
+}

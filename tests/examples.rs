@@ -1,0 +1,379 @@
+//! The two-terminal demo, end to end: the `server` example receives callbacks that the
+//! `simulate` example sends, each in its own process, over loopback.
+//!
+//! The example binaries are the ones cargo built next to this test (`cargo test` builds the
+//! examples; so does `cargo build --examples`).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+
+/// How long any one step may take before the test gives up.
+const STEP: Duration = Duration::from_secs(30);
+const TOKEN: &str = "secret-token";
+const APP: u64 = 1_400_000_000;
+
+/// The path of a compiled example, next to this test's binary:
+/// `target/<profile>/deps/examples-<hash>` → `target/<profile>/examples/<name>`.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let deps = exe.parent().expect("the test binary's folder");
+    let profile = if deps.ends_with("deps") {
+        deps.parent().expect("the profile folder")
+    } else {
+        deps
+    };
+    let path = profile
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "the `{name}` example is not built: expected it at {}. Build the examples first with \
+         `cargo build --examples` (plain `cargo test` builds them too).",
+        path.display(),
+    );
+    assert_fresh(&path, name);
+    path
+}
+
+/// Fails when the example is older than one of its sources, which happens when only this test
+/// was rebuilt: `cargo test --test examples` does not build the examples. The sources are the
+/// ones cargo lists in the example's dep-info file (`examples/<name>.d`), so files that are not
+/// part of the example's build never count.
+fn assert_fresh(binary: &Path, name: &str) {
+    let Ok(dep_info) = std::fs::read_to_string(binary.with_file_name(format!("{name}.d"))) else {
+        return;
+    };
+    let built = modified(binary);
+    for source in dep_info_sources(&dep_info) {
+        let stale = std::fs::metadata(&source)
+            .and_then(|meta| meta.modified())
+            .map_or(true, |changed| changed > built);
+        assert!(
+            !stale,
+            "the `{name}` example at {} is older than {}: rebuild it with \
+             `cargo build --examples` (or run plain `cargo test`).",
+            binary.display(),
+            source.display(),
+        );
+    }
+}
+
+/// The prerequisites in a Makefile-style dep-info file: `target: dep dep…`, spaces in paths
+/// escaped with a backslash.
+fn dep_info_sources(dep_info: &str) -> Vec<PathBuf> {
+    let mut sources = Vec::new();
+    for line in dep_info.lines() {
+        // The target is a path too, and may contain `:` (a Windows drive): split at ": ".
+        let Some((_, deps)) = line.split_once(": ") else {
+            continue;
+        };
+        let mut current = String::new();
+        let mut chars = deps.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => current.extend(chars.next()),
+                ' ' => {
+                    if !current.is_empty() {
+                        sources.push(PathBuf::from(std::mem::take(&mut current)));
+                    }
+                }
+                _ => current.push(c),
+            }
+        }
+        if !current.is_empty() {
+            sources.push(PathBuf::from(current));
+        }
+    }
+    sources
+}
+
+fn modified(path: &Path) -> SystemTime {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .unwrap_or_else(|error| panic!("cannot read the time of {}: {error}", path.display()))
+}
+
+/// Sends each line a child writes on a pipe to a channel, until the pipe closes.
+fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (send, receive) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+/// The `server` example, running; killed when dropped, so also when an assertion fails.
+struct Server {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    port: u16,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(example("server"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start the server example");
+        let stdout = lines(child.stdout.take().expect("stdout"));
+        let stderr = lines(child.stderr.take().expect("stderr"));
+        let mut server = Self {
+            child,
+            stdout,
+            stderr,
+            port: 0,
+        };
+        server.port = server.wait_for_port();
+        server
+    }
+
+    /// Reads standard error up to `listening on http://127.0.0.1:PORT`.
+    fn wait_for_port(&mut self) -> u16 {
+        let deadline = Instant::now() + STEP;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(addr) = line.strip_prefix("listening on http://") {
+                        let port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
+                        return port.unwrap_or_else(|| panic!("no port in {line:?}"));
+                    }
+                    seen.push(line);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("the server did not say where it listens within {STEP:?}: {seen:#?}")
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait();
+                    panic!("the server exited before listening ({status:?}): {seen:#?}")
+                }
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/im/callback", self.port)
+    }
+
+    /// The next JSON line on the server's standard output.
+    fn next_event(&self) -> Value {
+        let line = self
+            .stdout
+            .recv_timeout(STEP)
+            .unwrap_or_else(|error| panic!("no event line from the server: {error}"));
+        serde_json::from_str(&line).unwrap_or_else(|error| panic!("not JSON: {line:?}: {error}"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a run of the `simulate` example printed, and how it exited.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn simulate(args: &[&str]) -> Run {
+    run("simulate", args)
+}
+
+/// Runs an example that is expected to exit by itself, killing it after [`STEP`].
+fn run(name: &str, args: &[&str]) -> Run {
+    let mut child = Command::new(example(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start the {name} example: {error}"));
+    let stdout = read_all(child.stdout.take().expect("stdout"));
+    let stderr = read_all(child.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + STEP;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the example") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{name} {args:?} did not finish within {STEP:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let text = |pipe: Receiver<String>| pipe.recv_timeout(STEP).unwrap_or_default();
+    Run {
+        code: status.code(),
+        stdout: text(stdout),
+        stderr: text(stderr),
+    }
+}
+
+/// All a pipe carries, as text, once it closes.
+fn read_all(mut pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (send, receive) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        let _ = send.send(text);
+    });
+    receive
+}
+
+fn seqs(event: &Value) -> Vec<u64> {
+    event["MsgSeqList"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no MsgSeqList in {event}"))
+        .iter()
+        .map(|item| item["MsgSeq"].as_u64().expect("MsgSeq is a number"))
+        .collect()
+}
+
+#[test]
+fn simulate_talks_to_server() {
+    let app = APP.to_string();
+    let server = Server::start(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--sdkappid",
+        &app,
+        "--token",
+        TOKEN,
+    ]);
+    let url = server.url();
+
+    // A signed recall from a topic: acknowledged, and printed as one JSON line.
+    let run = simulate(&[
+        "--url", &url, "--token", TOKEN, "--group", "G", "--topic", "T", "--seq", "1", "--seq", "2",
+    ]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(run.stdout.contains("200"), "{run:#?}");
+    assert!(run.stdout.contains(r#""ActionStatus":"OK""#), "{run:#?}");
+    assert!(
+        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+        "{run:#?}"
+    );
+
+    let event = server.next_event();
+    assert_eq!(event["SdkAppid"], APP, "{event}");
+    assert_eq!(
+        event["CallbackCommand"], "Group.CallbackAfterRecallMsg",
+        "{event}"
+    );
+    assert_eq!(event["GroupId"], "G", "{event}");
+    assert_eq!(event["TopicId"], "T", "{event}");
+    assert_eq!(event["Type"], "Community", "{event}");
+    assert_eq!(event["Operator_Account"], "admin", "{event}");
+    assert_eq!(event["OptPlatform"], "RESTAPI", "{event}");
+    assert_eq!(event["ClientIP"], "127.0.0.1", "{event}");
+    assert!(event["EventTime"].is_u64(), "{event}");
+    assert!(event["RequestTime"].is_u64(), "{event}");
+    assert_eq!(seqs(&event), [1, 2]);
+
+    // A wrong token: 401, and the simulator reports the failure.
+    let run = simulate(&["--url", &url, "--token", "wrong-token", "--group", "G"]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stdout.contains("401"), "{run:#?}");
+    assert!(run.stdout.contains(r#""ActionStatus":"FAIL""#), "{run:#?}");
+
+    // A stale signature: 401 too.
+    let run = simulate(&[
+        "--url",
+        &url,
+        "--token",
+        TOKEN,
+        "--request-time",
+        "1669872112",
+    ]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stdout.contains("401"), "{run:#?}");
+
+    // An app the server does not serve: 403.
+    let run = simulate(&["--url", &url, "--token", TOKEN, "--sdkappid", "1"]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stdout.contains("403"), "{run:#?}");
+
+    // Another callback command at the same URL: passed through and answered OK.
+    let run = simulate(&[
+        "--url",
+        &url,
+        "--token",
+        TOKEN,
+        "--command",
+        "Group.CallbackAfterSendMsg",
+    ]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(run.stdout.contains("200"), "{run:#?}");
+    assert!(run.stdout.contains(r#""ActionStatus":"OK""#), "{run:#?}");
+
+    // None of the last four printed an event: the next line is the next recall's.
+    let run = simulate(&[
+        "--url", &url, "--token", TOKEN, "--group", "G2", "--seq", "7",
+    ]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let event = server.next_event();
+    assert_eq!(
+        event["GroupId"], "G2",
+        "an event line was printed in between: {event}"
+    );
+    assert_eq!(event["Type"], "Public", "{event}");
+    assert!(event.get("TopicId").is_none(), "{event}");
+    assert_eq!(seqs(&event), [7]);
+    assert!(
+        server.stdout.try_recv().is_err(),
+        "one callback printed more than one line"
+    );
+}
+
+#[test]
+fn simulate_without_a_server_exits_2() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("its address").port()
+    };
+    let url = format!("http://127.0.0.1:{port}/im/callback");
+    let run = simulate(&["--url", &url]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(!run.stderr.is_empty(), "{run:#?}");
+}
+
+#[test]
+fn bad_flags_exit_2_with_usage() {
+    for (name, args) in [
+        ("server", &["--addr"][..]),
+        ("server", &["--addr", "3000"][..]),
+        ("server", &["--sdkappid", "x"][..]),
+        ("server", &["--bogus"][..]),
+        ("simulate", &["--seq", "-1"][..]),
+        ("simulate", &["--request-time", "1"][..]),
+        ("simulate", &["--bogus"][..]),
+    ] {
+        let run = run(name, args);
+        assert_eq!(run.code, Some(2), "{name} {args:?}: {run:#?}");
+        assert!(run.stderr.contains("Usage:"), "{name} {args:?}: {run:#?}");
+        assert!(run.stdout.is_empty(), "{name} {args:?}: {run:#?}");
+    }
+}
