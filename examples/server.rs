@@ -53,6 +53,10 @@ use axum::routing::post;
 use axum::{Extension, Router};
 use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RECALL_COMMAND};
 
+use flags::Flags;
+
+mod flags;
+
 /// Where the server listens unless `--addr` says otherwise.
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 /// The SDKAppID accepted when no `--sdkappid` is given: the one in Tencent's examples.
@@ -100,16 +104,9 @@ struct Config {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match parse_args(std::env::args_os().skip(1)) {
-        Ok(Some(config)) => config,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("server: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let config = match flags::parse_or_exit("server", USAGE, parse_args) {
+        Ok(config) => config,
+        Err(exit) => return exit,
     };
     QUIET.store(config.quiet, Ordering::Relaxed);
 
@@ -311,34 +308,19 @@ async fn shutdown_signal() {
 }
 
 /// Parses the flags; `Ok(None)` asks for the help.
-fn parse_args(
-    args: impl IntoIterator<Item = std::ffi::OsString>,
-) -> Result<Option<Config>, String> {
+fn parse_args(flags: &mut Flags) -> Result<Option<Config>, String> {
     let mut config = Config {
         addr: DEFAULT_ADDR.to_owned(),
         apps: Vec::new(),
         token: None,
         quiet: false,
     };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let arg = arg
-            .into_string()
-            .map_err(|arg| format!("argument is not UTF-8: {arg:?}"))?;
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => {
-                (name.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg, None),
-        };
+    while let Some(name) = flags.next_flag()? {
         match name.as_str() {
             "--help" | "-h" => return Ok(None),
-            "--quiet" => {
-                no_value(&name, inline)?;
-                config.quiet = true;
-            }
+            "--quiet" => config.quiet = true,
             "--addr" => {
-                let addr = value(&name, inline, &mut args)?;
+                let addr = flags.value()?;
                 // HOST:PORT, where HOST may be a name (resolved when binding) or `[v6]`.
                 let valid = addr
                     .rsplit_once(':')
@@ -348,20 +330,8 @@ fn parse_args(
                 }
                 config.addr = addr;
             }
-            "--sdkappid" => {
-                let text = value(&name, inline, &mut args)?;
-                let app = text
-                    .parse()
-                    .map_err(|_| format!("--sdkappid takes a decimal SDKAppID, not {text:?}"))?;
-                config.apps.push(app);
-            }
-            "--token" => {
-                let token = value(&name, inline, &mut args)?;
-                if token.is_empty() {
-                    return Err("--token is empty".to_owned());
-                }
-                config.token = Some(token);
-            }
+            "--sdkappid" => config.apps.push(flags.number()?),
+            "--token" => config.token = Some(flags.non_empty()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -369,27 +339,4 @@ fn parse_args(
         config.apps.push(DEMO_SDKAPPID);
     }
     Ok(Some(config))
-}
-
-/// The value of a flag: after `=`, or the next argument.
-fn value(
-    name: &str,
-    inline: Option<String>,
-    rest: &mut impl Iterator<Item = std::ffi::OsString>,
-) -> Result<String, String> {
-    match inline {
-        Some(value) => Ok(value),
-        None => rest
-            .next()
-            .ok_or_else(|| format!("{name} needs a value"))?
-            .into_string()
-            .map_err(|arg| format!("value of {name} is not UTF-8: {arg:?}")),
-    }
-}
-
-fn no_value(name: &str, inline: Option<String>) -> Result<(), String> {
-    match inline {
-        None => Ok(()),
-        Some(_) => Err(format!("{name} takes no value")),
-    }
 }

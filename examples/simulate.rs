@@ -44,6 +44,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tower_tim_recall::{Ack, RECALL_COMMAND};
 
+use flags::Flags;
+
+mod flags;
+
 const DEFAULT_URL: &str = "http://127.0.0.1:3000/im/callback";
 const DEMO_SDKAPPID: u64 = 1_400_000_000;
 const DEFAULT_GROUP: &str = "@TGS#_@TGS#cQVLVHIM62CJ";
@@ -89,16 +93,9 @@ struct Options {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let options = match parse_args(std::env::args_os().skip(1)) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("simulate: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let options = match flags::parse_or_exit("simulate", USAGE, parse_args) {
+        Ok(options) => options,
+        Err(exit) => return exit,
     };
     match run(options).await {
         Ok(true) => ExitCode::SUCCESS,
@@ -211,24 +208,8 @@ async fn run(options: Options) -> Result<bool, String> {
     Ok(status == hyper::StatusCode::OK && acknowledged)
 }
 
-/// The flags that take a value: all but `--help`.
-const VALUE_FLAGS: [&str; 10] = [
-    "--url",
-    "--sdkappid",
-    "--token",
-    "--request-time",
-    "--group",
-    "--topic",
-    "--seq",
-    "--operator",
-    "--type",
-    "--command",
-];
-
 /// Parses the flags; `Ok(None)` asks for the help.
-fn parse_args(
-    args: impl IntoIterator<Item = std::ffi::OsString>,
-) -> Result<Option<Options>, String> {
+fn parse_args(flags: &mut Flags) -> Result<Option<Options>, String> {
     let mut options = Options {
         url: DEFAULT_URL.to_owned(),
         sdkappid: DEMO_SDKAPPID,
@@ -241,44 +222,20 @@ fn parse_args(
         group_type: None,
         command: RECALL_COMMAND.to_owned(),
     };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let arg = arg
-            .into_string()
-            .map_err(|arg| format!("argument is not UTF-8: {arg:?}"))?;
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => {
-                (name.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg, None),
-        };
-        if name == "--help" || name == "-h" {
-            return Ok(None);
-        }
-        if !VALUE_FLAGS.contains(&name.as_str()) {
-            return Err(format!("unknown argument {name:?}"));
-        }
-        let value = match inline {
-            Some(value) => value,
-            None => args
-                .next()
-                .ok_or_else(|| format!("{name} needs a value"))?
-                .into_string()
-                .map_err(|arg| format!("value of {name} is not UTF-8: {arg:?}"))?,
-        };
+    while let Some(name) = flags.next_flag()? {
         match name.as_str() {
-            "--url" => options.url = value,
-            "--sdkappid" => options.sdkappid = number(&name, &value)?,
-            "--token" if value.is_empty() => return Err("--token is empty".to_owned()),
-            "--token" => options.token = Some(value),
-            "--request-time" => options.request_time = Some(number(&name, &value)?),
-            "--group" => options.group = value,
-            "--topic" => options.topic = Some(value),
-            "--seq" => options.seqs.push(number(&name, &value)?),
-            "--operator" => options.operator = value,
-            "--type" => options.group_type = Some(value),
-            "--command" => options.command = value,
-            _ => unreachable!("{name} is in VALUE_FLAGS"),
+            "--help" | "-h" => return Ok(None),
+            "--url" => options.url = flags.value()?,
+            "--sdkappid" => options.sdkappid = flags.number()?,
+            "--token" => options.token = Some(flags.non_empty()?),
+            "--request-time" => options.request_time = Some(flags.number()?),
+            "--group" => options.group = flags.value()?,
+            "--topic" => options.topic = Some(flags.value()?),
+            "--seq" => options.seqs.push(flags.number()?),
+            "--operator" => options.operator = flags.value()?,
+            "--type" => options.group_type = Some(flags.value()?),
+            "--command" => options.command = flags.value()?,
+            other => return Err(format!("unknown argument {other:?}")),
         }
     }
     if options.request_time.is_some() && options.token.is_none() {
@@ -288,10 +245,4 @@ fn parse_args(
         options.seqs.push(DEFAULT_SEQ);
     }
     Ok(Some(options))
-}
-
-/// A flag's value as a decimal number.
-fn number<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
-    text.parse()
-        .map_err(|_| format!("{name} takes a decimal number, not {text:?}"))
 }

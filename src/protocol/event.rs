@@ -393,7 +393,7 @@ open_enum! {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn context() -> QueryContext {
@@ -409,36 +409,36 @@ mod tests {
         parse_event(body.as_bytes(), context())
     }
 
-    const DOCUMENTED: &str = r#"{
-        "CallbackCommand": "Group.CallbackAfterRecallMsg",
-        "Operator_Account": "admin",
-        "Type": "Community",
-        "GroupId": "@TGS#_@TGS#cQVLVHIM62CJ",
-        "MsgSeqList": [ { "MsgSeq": 130, "MsgId": "144115213033478435-1739361321-2512805311" } ],
-        "TopicId": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic",
-        "EventTime": 1670574414123
-    }"#;
+    /// Tencent's newest documented example, on one line.
+    pub(crate) const DOCUMENTED: &str = include_str!("../../tests/fixtures/recall_documented.json");
+
+    /// The event parsed from [`DOCUMENTED`] with the query of Tencent's documented URL.
+    pub(crate) fn documented_event() -> RecallEvent {
+        let mut event = RecallEvent::new(
+            1_400_000_000,
+            "@TGS#_@TGS#cQVLVHIM62CJ",
+            [RecalledMessage::new(
+                130,
+                Some("144115213033478435-1739361321-2512805311".into()),
+            )],
+        );
+        event.operator_account = Some("admin".into());
+        event.group_type = Some(GroupType::Community);
+        event.topic_id = Some("@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic".into());
+        event.event_time = Some(UnixMillis::new(1_670_574_414_123));
+        event.client_ip = Some("127.0.0.1".parse().unwrap());
+        event.platform = Some(Platform::RestApi);
+        event
+    }
 
     #[test]
     fn parses_the_documented_example() {
-        let event = parse(DOCUMENTED).unwrap();
-        assert_eq!(event.sdk_app_id, SdkAppId::new(1_400_000_000));
-        assert_eq!(event.operator_account.as_deref(), Some("admin"));
-        assert_eq!(event.group_type, Some(GroupType::Community));
-        assert_eq!(event.group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
+        let mut context = context();
+        context.client_ip = Some("127.0.0.1".parse().unwrap());
         assert_eq!(
-            event.messages,
-            [RecalledMessage::new(
-                130,
-                Some("144115213033478435-1739361321-2512805311".into())
-            )]
+            parse_event(DOCUMENTED.as_bytes(), context),
+            Ok(documented_event())
         );
-        assert_eq!(
-            event.topic_id.as_deref(),
-            Some("@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic")
-        );
-        assert_eq!(event.event_time, Some(UnixMillis::new(1_670_574_414_123)));
-        assert_eq!(event.platform, Some(Platform::RestApi));
     }
 
     #[test]

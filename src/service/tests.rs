@@ -14,9 +14,10 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use tower::{service_fn, ServiceBuilder, ServiceExt};
 
+use crate::protocol::event::tests::{documented_event, DOCUMENTED};
 use crate::{
-    sign, Ack, GroupType, Platform, RecallEvent, RecallLayer, RecalledMessage, RequestBody,
-    ResponseBody, SdkAppId, UnixMillis, RECALL_COMMAND,
+    sign, Ack, Platform, RecallEvent, RecallLayer, RequestBody, ResponseBody, SdkAppId, UnixMillis,
+    RECALL_COMMAND,
 };
 
 const APP: u64 = 1_400_000_000;
@@ -25,13 +26,17 @@ const NOW: u64 = 1_669_872_112;
 const DOC_SIGN: &str = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061";
 const QUERY: &str = "SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
                      &contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI";
-const EVENT: &str = r#"{"CallbackCommand":"Group.CallbackAfterRecallMsg","Operator_Account":"admin","Type":"Community","GroupId":"@TGS#_@TGS#cQVLVHIM62CJ","MsgSeqList":[{"MsgSeq":130,"MsgId":"144115213033478435-1739361321-2512805311"}],"TopicId":"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic","EventTime":1670574414123}"#;
+const EVENT: &str = DOCUMENTED;
 
 // ---------------------------------------------------------------------------------------------
 // Test bodies
 
-/// A body that must never be read: reading it fails the test.
-struct Untouchable;
+/// A body that must never be read: reading it fails the test. It may know its length, as
+/// hyper's body does from `Content-Length`.
+struct Untouchable(Option<u64>);
+
+/// An unread body of unknown length.
+const UNREAD: Untouchable = Untouchable(None);
 
 impl Body for Untouchable {
     type Data = Bytes;
@@ -42,6 +47,10 @@ impl Body for Untouchable {
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         panic!("the layer read a body it should not have read")
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.map(SizeHint::with_exact).unwrap_or_default()
     }
 }
 
@@ -355,7 +364,7 @@ async fn the_recall_command_must_be_posted() {
         let request = Request::builder()
             .method(method)
             .uri(format!("/im/callback?{QUERY}"))
-            .body(Untouchable)
+            .body(UNREAD)
             .unwrap();
         refused(&layer(), request, StatusCode::METHOD_NOT_ALLOWED).await;
     }
@@ -402,7 +411,7 @@ async fn sdk_app_id_must_be_one_allowed_decimal_integer() {
         ),
     ];
     for (query, reason) in cases {
-        let info = refused(&layer(), post(query, Untouchable), StatusCode::FORBIDDEN).await;
+        let info = refused(&layer(), post(query, UNREAD), StatusCode::FORBIDDEN).await;
         assert!(info.contains(reason), "{query}: {info}");
     }
 }
@@ -455,7 +464,7 @@ async fn a_bad_or_missing_signature_is_refused_before_the_body_is_read() {
         let query = signed_query(&extra);
         let info = refused(
             &signed_layer(),
-            post(&query, Untouchable),
+            post(&query, UNREAD),
             StatusCode::UNAUTHORIZED,
         )
         .await;
@@ -476,18 +485,13 @@ async fn the_time_window_is_configurable_and_inclusive() {
     }
     let at = NOW - 301;
     let query = signed_query(&format!("&RequestTime={at}&Sign={}", sign(TOKEN, at)));
-    refused(&layer, post(&query, Untouchable), StatusCode::UNAUTHORIZED).await;
+    refused(&layer, post(&query, UNREAD), StatusCode::UNAUTHORIZED).await;
 }
 
 #[tokio::test]
 async fn the_app_is_checked_before_the_signature() {
     let query = format!("SdkAppid=1&CallbackCommand={RECALL_COMMAND}");
-    refused(
-        &signed_layer(),
-        post(&query, Untouchable),
-        StatusCode::FORBIDDEN,
-    )
-    .await;
+    refused(&signed_layer(), post(&query, UNREAD), StatusCode::FORBIDDEN).await;
 }
 
 #[tokio::test]
@@ -516,7 +520,7 @@ async fn a_declared_length_over_the_limit_is_refused_before_reading() {
         .method(Method::POST)
         .uri(format!("/im/callback?{QUERY}"))
         .header(header::CONTENT_LENGTH, limit + 1)
-        .body(Untouchable)
+        .body(UNREAD)
         .unwrap();
     refused(
         &layer().body_limit(limit),
@@ -528,22 +532,11 @@ async fn a_declared_length_over_the_limit_is_refused_before_reading() {
 
 #[tokio::test]
 async fn a_size_hint_over_the_limit_is_refused_before_reading() {
-    /// Knows its length, as hyper's body does from `Content-Length`, and must not be read.
-    struct Sized(u64);
-    impl Body for Sized {
-        type Data = Bytes;
-        type Error = Infallible;
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-            panic!("the layer read a body it should not have read")
-        }
-        fn size_hint(&self) -> SizeHint {
-            SizeHint::with_exact(self.0)
-        }
-    }
-    let (answer, seen) = send(&layer().body_limit(100), post(QUERY, Sized(101))).await;
+    let (answer, seen) = send(
+        &layer().body_limit(100),
+        post(QUERY, Untouchable(Some(101))),
+    )
+    .await;
     assert_eq!(seen.calls, 0);
     answer.assert_fail(StatusCode::PAYLOAD_TOO_LARGE);
 }
@@ -653,7 +646,7 @@ async fn query_shape_errors_are_refused_before_reading() {
         format!("CallbackCommand=Group.CallbackAfterSendMsg&{QUERY}"),
         QUERY.replace("contenttype=json", "contenttype=xml"),
     ] {
-        refused(&layer(), post(&query, Untouchable), StatusCode::BAD_REQUEST).await;
+        refused(&layer(), post(&query, UNREAD), StatusCode::BAD_REQUEST).await;
     }
 }
 
@@ -669,26 +662,7 @@ async fn a_valid_callback_reaches_the_inner_service_with_its_event_and_body() {
     assert_eq!(seen.body, EVENT);
     // The inner service reads the very bytes the layer read: no copy.
     assert_eq!(seen.first_chunk_ptr, Some(body.as_ptr() as usize));
-    let event = seen.event.expect("the event is in the extensions");
-    assert_eq!(event.sdk_app_id, SdkAppId::new(APP));
-    assert_eq!(event.operator_account.as_deref(), Some("admin"));
-    assert_eq!(event.group_type, Some(GroupType::Community));
-    assert_eq!(event.group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
-    assert_eq!(
-        event.messages,
-        [RecalledMessage::new(
-            130,
-            Some("144115213033478435-1739361321-2512805311".to_owned())
-        )]
-    );
-    assert_eq!(
-        event.topic_id.as_deref(),
-        Some("@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic")
-    );
-    assert_eq!(event.event_time, Some(UnixMillis::new(1_670_574_414_123)));
-    assert_eq!(event.client_ip, Some("127.0.0.1".parse().unwrap()));
-    assert_eq!(event.platform, Some(Platform::RestApi));
-    assert_eq!(event.request_time, None);
+    assert_eq!(seen.event, Some(documented_event()));
 }
 
 #[tokio::test]
