@@ -87,14 +87,10 @@ where
         }
     }
 
-    pub(crate) fn reject(rejection: &Rejection) -> Self {
-        Self::answer(rejection.status(), Ack::from_rejection(rejection))
-    }
-
-    fn answer(status: StatusCode, ack: Ack) -> Self {
+    pub(crate) fn reject(rejection: Rejection) -> Self {
         Self {
             state: State::Answer {
-                answer: Some((status, ack)),
+                answer: Some(rejection.into_answer()),
             },
         }
     }
@@ -133,10 +129,7 @@ where
                 StateProj::Handling { future } => {
                     let (status, ack) = match ready!(future.poll(cx)) {
                         Ok(()) => (StatusCode::OK, Ack::ok()),
-                        Err(_) => {
-                            let rejection = Rejection::HANDLER_FAILED;
-                            (rejection.status(), Ack::from_rejection(&rejection))
-                        }
+                        Err(_) => Rejection::HANDLER_FAILED.into_answer(),
                     };
                     return Poll::Ready(Ok(json_response(status, ack.to_bytes())));
                 }
@@ -154,7 +147,7 @@ where
                     let job = job.take().expect("polled after completion");
                     match read.and_then(|()| parse_event(&bytes, job.context)) {
                         Err(rejection) => State::Answer {
-                            answer: Some((rejection.status(), Ack::from_rejection(&rejection))),
+                            answer: Some(rejection.into_answer()),
                         },
                         Ok(event) => match job.next {
                             Next::Forward(mut inner) => {

@@ -84,13 +84,13 @@ where
             .admit(request.method(), request.headers(), &query)
         {
             Ok(context) => context,
-            Err(rejection) => return ResponseFuture::reject(&rejection),
+            Err(rejection) => return ResponseFuture::reject(rejection),
         };
         let limit = self.policy.body_limit;
         let (parts, body) = request.into_parts();
         let hint = body.size_hint();
         if hint.lower() > limit as u64 {
-            return ResponseFuture::reject(&Rejection::TOO_LARGE);
+            return ResponseFuture::reject(Rejection::TOO_LARGE);
         }
         let next = match self.mode.handler() {
             Some(handler) => Next::Acknowledge(handler),

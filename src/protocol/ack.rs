@@ -6,8 +6,6 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::rejection::Rejection;
-
 /// The JSON acknowledgement that answers a callback:
 /// `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}` or a `FAIL` with a non-zero code.
 ///
@@ -114,12 +112,6 @@ impl Ack {
     /// `Content-Type: application/json`.
     pub fn into_http_response<B: From<Bytes>>(self) -> Response<B> {
         json_response(StatusCode::OK, self.to_bytes())
-    }
-
-    /// The acknowledgement the layer answers a refused callback with.
-    pub(crate) fn from_rejection(rejection: &Rejection) -> Self {
-        let code = i64::from(rejection.status().as_u16());
-        Self::fail_with_code(code, rejection.reason().to_owned())
     }
 }
 

@@ -4,6 +4,8 @@ use std::borrow::Cow;
 
 use http::StatusCode;
 
+use super::ack::Ack;
+
 /// A refused callback: the HTTP status of the answer and the short reason put in `ErrorInfo`.
 ///
 /// The reason is written for the operator who reads Tencent's callback failure log; it never
@@ -86,11 +88,20 @@ impl Rejection {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn status(&self) -> StatusCode {
         self.status
     }
 
+    #[cfg(test)]
     pub(crate) fn reason(&self) -> &str {
         &self.reason
+    }
+
+    /// The answer to send: the status, and the `FAIL` acknowledgement with the status as
+    /// `ErrorCode` and the reason as `ErrorInfo` (borrowed, for a fixed reason).
+    pub(crate) fn into_answer(self) -> (StatusCode, Ack) {
+        let code = i64::from(self.status.as_u16());
+        (self.status, Ack::fail_with_code(code, self.reason))
     }
 }
