@@ -74,6 +74,11 @@ impl<'a> CallbackQuery<'a> {
     /// `CallbackCommand` parameter has the value `Group.CallbackAfterRecallMsg`.
     pub(crate) fn scan(query: Option<&'a str>) -> Option<Self> {
         let query = query?;
+        // Only a percent-escape can turn other text into the recall command: without one, the
+        // command must be spelled out. This keeps every other request to one substring search.
+        if !query.contains(RECALL_COMMAND) && !query.contains('%') {
+            return None;
+        }
         let mut scanned = Self::default();
         let mut commands = 0usize;
         let mut ours = false;
@@ -201,6 +206,24 @@ mod tests {
         ))
         .expect("ours");
         assert_eq!(query.sdk_app_id(), Ok(SdkAppId::new(12)));
+    }
+
+    #[test]
+    fn the_quick_refusal_still_sees_escaped_and_plus_forms() {
+        // Escaped in the value only, in the name only, or both.
+        for query in [
+            "CallbackCommand=Group%2ECallbackAfterRecallMsg",
+            "Callback%43ommand=Group.CallbackAfterRecallMsg",
+            "%43allbackCommand=%47roup.CallbackAfterRecallMsg",
+        ] {
+            assert!(CallbackQuery::scan(Some(query)).is_some(), "{query}");
+        }
+        // `+` decodes to a space, which the command does not contain.
+        assert!(
+            CallbackQuery::scan(Some("CallbackCommand=Group.CallbackAfter+RecallMsg")).is_none()
+        );
+        // The command text elsewhere is not enough.
+        assert!(CallbackQuery::scan(Some("x=Group.CallbackAfterRecallMsg")).is_none());
     }
 
     #[test]

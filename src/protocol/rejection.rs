@@ -16,6 +16,9 @@ pub(crate) struct Rejection {
     reason: Cow<'static, str>,
 }
 
+/// The longest `ErrorInfo` the layer writes, in bytes.
+const MAX_REASON: usize = 160;
+
 impl Rejection {
     const fn fixed(status: StatusCode, reason: &'static str) -> Self {
         Self {
@@ -80,11 +83,21 @@ impl Rejection {
         "the recall handler failed",
     );
 
-    /// The body is JSON but not a recall event; `detail` says which field is wrong.
+    /// The body is not a recall event; `detail` says which field is wrong. Kept short: a
+    /// parser's message may quote a long value from the body.
     pub(crate) fn invalid_body(detail: impl std::fmt::Display) -> Self {
+        let mut reason = format!("invalid body: {detail}");
+        if reason.len() > MAX_REASON {
+            let mut end = MAX_REASON - '…'.len_utf8();
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            reason.truncate(end);
+            reason.push('…');
+        }
         Self {
             status: StatusCode::BAD_REQUEST,
-            reason: Cow::Owned(format!("invalid body: {detail}")),
+            reason: Cow::Owned(reason),
         }
     }
 
@@ -103,5 +116,22 @@ impl Rejection {
     pub(crate) fn into_answer(self) -> (StatusCode, Ack) {
         let code = i64::from(self.status.as_u16());
         (self.status, Ack::fail_with_code(code, self.reason))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_detail_is_cut_on_a_character_boundary() {
+        let detail = format!("invalid type: string \"{}\"", "é".repeat(10_000));
+        let rejection = Rejection::invalid_body(detail);
+        assert!(rejection.reason().len() <= MAX_REASON);
+        assert!(rejection.reason().starts_with("invalid body: invalid type"));
+        assert!(rejection.reason().ends_with('…'));
+
+        let short = Rejection::invalid_body("missing field `GroupId`");
+        assert_eq!(short.reason(), "invalid body: missing field `GroupId`");
     }
 }
