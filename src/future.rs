@@ -127,11 +127,13 @@ where
                     return Poll::Ready(Ok(json_response(status, ack.to_bytes())));
                 }
                 StateProj::Handling { future } => {
-                    let (status, ack) = match ready!(future.poll(cx)) {
+                    let answer = match ready!(future.poll(cx)) {
                         Ok(()) => (StatusCode::OK, Ack::ok()),
                         Err(_) => Rejection::HANDLER_FAILED.into_answer(),
                     };
-                    return Poll::Ready(Ok(json_response(status, ack.to_bytes())));
+                    State::Answer {
+                        answer: Some(answer),
+                    }
                 }
                 StateProj::Collecting {
                     mut body,
