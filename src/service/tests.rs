@@ -633,10 +633,14 @@ async fn a_body_that_is_not_a_recall_event_is_refused() {
 
 #[tokio::test]
 async fn a_body_that_fails_mid_stream_is_refused() {
-    let body = Chunks::new([&br#"{"GroupId":"#[..]], End::Fail);
-    let (answer, seen) = send(&layer(), post(QUERY, body)).await;
-    assert_eq!(seen.calls, 0);
-    answer.assert_fail(StatusCode::BAD_REQUEST);
+    // Even when what arrived before the failure is a whole event: the body was not complete.
+    for chunks in [&br#"{"GroupId":"#[..], EVENT.as_bytes()] {
+        let body = Chunks::new([chunks], End::Fail);
+        let (answer, seen) = send(&layer(), post(QUERY, body)).await;
+        assert_eq!(seen.calls, 0);
+        let info = answer.assert_fail(StatusCode::BAD_REQUEST);
+        assert_eq!(info, "body could not be read");
+    }
 }
 
 #[tokio::test]
