@@ -251,6 +251,21 @@ fn assert_old_event(event: &RecallEvent) {
     assert_eq!(event.event_time, Some(UnixMillis::new(1_670_574_414_123)));
 }
 
+/// Over one connection: the documented callback (acknowledged, its event delivered), a refused
+/// one whose body the layer never reads (the connection must still carry the next request), and
+/// the oldest documented form (acknowledged, delivered).
+async fn exchange_callbacks(
+    client: &mut Client,
+    events: &mut mpsc::UnboundedReceiver<RecallEvent>,
+) {
+    client.post(CALLBACK, EVENT).await.assert_ok_ack();
+    assert_documented_event(&next_event(events).await);
+    let reply = client.post(OTHER_APP, EVENT).await;
+    reply.assert_fail(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
+    client.post(CALLBACK, OLD_EVENT).await.assert_ok_ack();
+    assert_old_event(&next_event(events).await);
+}
+
 /// Receives the next event a handler passed on, within the bound.
 async fn next_event(events: &mut mpsc::UnboundedReceiver<RecallEvent>) -> RecallEvent {
     within("event", events.recv())
@@ -474,15 +489,7 @@ async fn hyper_keep_alive_connection_carries_several_callbacks() {
     .await;
 
     let mut client = Client::connect(server.addr).await;
-    client.post(CALLBACK, EVENT).await.assert_ok_ack();
-    assert_documented_event(&next_event(&mut seen).await);
-
-    // A refusal whose body the layer never reads: the connection must still carry the next one.
-    let reply = client.post(OTHER_APP, EVENT).await;
-    reply.assert_fail(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
-
-    client.post(CALLBACK, OLD_EVENT).await.assert_ok_ack();
-    assert_old_event(&next_event(&mut seen).await);
+    exchange_callbacks(&mut client, &mut seen).await;
 
     let reply = client.post("/plain", "body").await;
     assert_eq!(
@@ -561,12 +568,7 @@ async fn tonic_grpc_and_callback_share_one_port() {
 
     // The HTTP/1.1 callback on the same port: answered by the layer in acknowledge mode.
     let mut client = Client::connect(server.addr).await;
-    client.post(CALLBACK, EVENT).await.assert_ok_ack();
-    assert_documented_event(&next_event(&mut received).await);
-    let reply = client.post(OTHER_APP, EVENT).await;
-    reply.assert_fail(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
-    client.post(CALLBACK, OLD_EVENT).await.assert_ok_ack();
-    assert_old_event(&next_event(&mut received).await);
+    exchange_callbacks(&mut client, &mut received).await;
     client.close().await;
 
     // gRPC still answers after the callbacks.
