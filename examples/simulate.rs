@@ -4,9 +4,11 @@
 //! ```text
 //! cargo run --example simulate -- [--url URL] [--sdkappid N] [--token T] [--group ID]
 //!     [--topic ID] [--seq N]... [--operator USER] [--type T] [--command C]
+//!     [--client-ip IP] [--platform P]
 //! ```
 //!
-//! The request is built as Tencent builds it: `POST URL?SdkAppid=…&CallbackCommand=…&
+//! The request is built by the crate's [`testing`](tower_tim_recall::testing) module, as Tencent
+//! builds it: `POST URL?SdkAppid=…&CallbackCommand=…&
 //! contenttype=json&ClientIP=…&OptPlatform=RESTAPI`, plus `RequestTime` and
 //! `Sign = hex(SHA-256(token ‖ RequestTime))` when a token is given, and a JSON body with
 //! Tencent's field names (`CallbackCommand`, `Operator_Account`, `Type`, `GroupId`,
@@ -27,6 +29,8 @@
 //!   ID starting with `@TGS#_`, else `Public`).
 //! - `--command C`: another `CallbackCommand`, in the query and the body, to see how the receiver
 //!   treats the callbacks it does not handle.
+//! - `--client-ip IP`: `ClientIP`, the end user's address (default `127.0.0.1`).
+//! - `--platform P`: `OptPlatform` (default `RESTAPI`).
 //! - `--help`: this summary.
 //!
 //! The HTTP status and the answer's body are printed on standard output; what was sent goes to
@@ -37,12 +41,17 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{header, Method, Request, Uri};
+use hyper::Request;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tower_tim_recall::{Ack, RECALL_COMMAND};
+use tower_tim_recall::testing::Callback;
+use tower_tim_recall::{
+    Ack, GroupType, Platform, RecallEvent, RecalledMessage, UnixMillis, RECALL_COMMAND,
+};
 
 use flags::Flags;
 
@@ -52,8 +61,8 @@ const DEFAULT_URL: &str = "http://127.0.0.1:3000/im/callback";
 const DEMO_SDKAPPID: u64 = 1_400_000_000;
 const DEFAULT_GROUP: &str = "@TGS#_@TGS#cQVLVHIM62CJ";
 const DEFAULT_SEQ: u32 = 130;
-/// The end user's address Tencent reports in `ClientIP`.
-const CLIENT_IP: &str = "127.0.0.1";
+/// The end user's address Tencent reports in `ClientIP` by default.
+const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// How long to wait for the answer (Tencent itself waits two seconds).
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -75,6 +84,8 @@ Options:
   --operator USER     Operator_Account (default admin)
   --type T            Type (default Community with --topic or an @TGS#_ group, else Public)
   --command C         CallbackCommand to send instead of Group.CallbackAfterRecallMsg
+  --client-ip IP      ClientIP, the end user's address (default 127.0.0.1)
+  --platform P        OptPlatform (default RESTAPI)
   --help              print this help";
 
 #[derive(Debug)]
@@ -89,6 +100,8 @@ struct Options {
     operator: String,
     group_type: Option<String>,
     command: String,
+    client_ip: IpAddr,
+    platform: String,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -113,64 +126,49 @@ async fn run(options: Options) -> Result<bool, String> {
         .duration_since(UNIX_EPOCH)
         .map_err(|_| "the clock is before 1970".to_owned())?;
 
-    // The query, in the order Tencent writes it.
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query
-        .append_pair("SdkAppid", &options.sdkappid.to_string())
-        .append_pair("CallbackCommand", &options.command)
-        .append_pair("contenttype", "json")
-        .append_pair("ClientIP", CLIENT_IP)
-        .append_pair("OptPlatform", "RESTAPI");
-    let mut sign = None;
-    if let Some(token) = &options.token {
-        let request_time = options.request_time.unwrap_or(now.as_secs());
-        query.append_pair("RequestTime", &request_time.to_string());
-        sign = Some(tower_tim_recall::sign(token, request_time));
-    }
-    let query = query.finish();
-    let separator = if options.url.contains('?') { '&' } else { '?' };
-    let shown = match sign {
-        Some(_) => format!("{}{separator}{query}&Sign=[redacted]", options.url),
-        None => format!("{}{separator}{query}", options.url),
-    };
-    let full = match &sign {
-        Some(sign) => format!("{}{separator}{query}&Sign={sign}", options.url),
-        None => format!("{}{separator}{query}", options.url),
-    };
-    let uri: Uri = full
-        .parse()
-        .map_err(|error| format!("--url is not a valid URL: {error}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err("--url must be an http:// URL (this simulator speaks plain HTTP)".to_owned());
-    }
-
-    let mut body = serde_json::json!({
-        "CallbackCommand": options.command,
-        "Operator_Account": options.operator,
-        "Type": options.group_type.clone().unwrap_or_else(|| {
+    // The event the callback reports, then the callback as Tencent's backend sends it.
+    let mut event = RecallEvent::new(
+        options.sdkappid,
+        options.group.clone(),
+        options
+            .seqs
+            .iter()
+            .map(|&seq| RecalledMessage::new(seq, None)),
+    );
+    event.operator_account = Some(options.operator.clone());
+    event.group_type = Some(GroupType::from(
+        options.group_type.as_deref().unwrap_or_else(|| {
             // Community group IDs start with `@TGS#_`; topics exist only in communities.
             let community = options.topic.is_some() || options.group.starts_with("@TGS#_");
-            let default = if community { "Community" } else { "Public" };
-            default.to_owned()
+            if community {
+                "Community"
+            } else {
+                "Public"
+            }
         }),
-        "GroupId": options.group,
-        "MsgSeqList": options.seqs.iter().map(|seq| serde_json::json!({ "MsgSeq": seq })).collect::<Vec<_>>(),
-        "EventTime": u64::try_from(now.as_millis()).unwrap_or(u64::MAX),
-    });
-    if let Some(topic) = &options.topic {
-        body["TopicId"] = topic.clone().into();
+    ));
+    event.topic_id = options.topic.clone();
+    event.event_time = Some(UnixMillis::new(
+        u64::try_from(now.as_millis()).unwrap_or(u64::MAX),
+    ));
+    event.client_ip = Some(options.client_ip);
+    event.platform = Some(Platform::from(options.platform.as_str()));
+    let mut callback = Callback::new(&event).command(options.command.clone());
+    if let Some(token) = &options.token {
+        callback = callback
+            .signed(token.clone())
+            .request_time(options.request_time.unwrap_or(now.as_secs()));
     }
-    let body = body.to_string();
 
-    eprintln!("POST {shown}");
-    eprintln!("{body}");
+    let request: Request<Full<Bytes>> = callback
+        .request_to(&options.url)
+        .map_err(|error| format!("--url is not a valid URL: {error}"))?;
+    if request.uri().scheme_str() != Some("http") {
+        return Err("--url must be an http:// URL (this simulator speaks plain HTTP)".to_owned());
+    }
+    eprintln!("POST {}", redacted(&request.uri().to_string()));
+    eprintln!("{}", String::from_utf8_lossy(&callback.body()));
 
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|error| format!("cannot build the request: {error}"))?;
     let client = Client::builder(TokioExecutor::new()).build_http();
     let exchange = async {
         let response = client.request(request).await.map_err(|error| {
@@ -221,6 +219,8 @@ fn parse_args(flags: &mut Flags) -> Result<Option<Options>, String> {
         operator: "admin".to_owned(),
         group_type: None,
         command: RECALL_COMMAND.to_owned(),
+        client_ip: CLIENT_IP,
+        platform: "RESTAPI".to_owned(),
     };
     while let Some(name) = flags.next_flag()? {
         match name.as_str() {
@@ -235,6 +235,13 @@ fn parse_args(flags: &mut Flags) -> Result<Option<Options>, String> {
             "--operator" => options.operator = flags.value()?,
             "--type" => options.group_type = Some(flags.value()?),
             "--command" => options.command = flags.value()?,
+            "--client-ip" => {
+                let text = flags.value()?;
+                options.client_ip = text
+                    .parse()
+                    .map_err(|_| format!("--client-ip takes an IP address, not {text:?}"))?;
+            }
+            "--platform" => options.platform = flags.non_empty()?,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -245,4 +252,22 @@ fn parse_args(flags: &mut Flags) -> Result<Option<Options>, String> {
         options.seqs.push(DEFAULT_SEQ);
     }
     Ok(Some(options))
+}
+
+/// The URL as shown on standard error: `Sign`'s value left out.
+fn redacted(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let pairs: Vec<&str> = query
+        .split('&')
+        .map(|pair| {
+            if pair.starts_with("Sign=") {
+                "Sign=[redacted]"
+            } else {
+                pair
+            }
+        })
+        .collect();
+    format!("{base}?{}", pairs.join("&"))
 }

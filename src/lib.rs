@@ -145,6 +145,9 @@ mod mode;
 mod policy;
 mod protocol;
 mod service;
+#[cfg(any(test, feature = "testing"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 pub use body::{RequestBody, ResponseBody};
 pub use future::ResponseFuture;
