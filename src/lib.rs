@@ -158,6 +158,43 @@
 //! reports it, not the sender's: never use it for access control. No token appears in `Debug`
 //! output, error texts or answers.
 //!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `axum` | `IntoResponse` for [`Ack`], so an axum handler can return it |
+//! | `tracing` | a [`tracing`](https://docs.rs/tracing) span for each recall callback, and an event for the layer's decision |
+//!
+//! ## `tracing`
+//!
+//! Only requests that name the recall command get a span; every other request passes through
+//! without a trace of this layer. The span, `recall_callback` at `INFO` (a child of the span
+//! current when the service is called, such as tower-http's `TraceLayer` request span), has
+//! these fields:
+//!
+//! | field | value |
+//! | --- | --- |
+//! | `SdkAppid` | the app, as soon as the query names one as a number (also when it is refused) |
+//! | `GroupId` | the group, once the body is parsed |
+//! | `messages` | how many messages were recalled, once the body is parsed |
+//! | `decision` | `forwarded`, `acknowledged`, `refused` (a 4xx answer) or `failed` (the acknowledge-mode handler failed: 500) |
+//! | `status` | the status the layer answered with; none for `forwarded`, where the inner service answers |
+//!
+//! The decision is also one event inside the span:
+//! - `INFO` for an accepted callback (`recall callback forwarded` / `acknowledged`);
+//! - `WARN` for a refusal, with `status` and the refusal's fixed `reason`, because each one is
+//!   either a callback from Tencent that is lost (a token rotated in the console but not here, an
+//!   app missing from the layer, a body the layer cannot read) or a request that did not come
+//!   from Tencent: both are worth an operator's look. A flood of them is a flood of bad
+//!   requests; rate-limit logs in the subscriber if needed;
+//! - `ERROR` when the acknowledge-mode handler returned an error.
+//!
+//! Never recorded: a token, the `Sign` value, the body, or the handler's error (it may carry
+//! anything: log it in the handler, where its context is known). A body the parser refuses is
+//! reported as `invalid body`, without the parser's message, which can quote the body. The span
+//! covers the layer's work up to its decision; the inner service's own spans are not nested in
+//! it. Without the feature, none of this is compiled.
+//!
 //! # Bodies and types
 //!
 //! The inner service receives `Request<`[`RequestBody<B>`](RequestBody)`>`: the original body
@@ -177,6 +214,8 @@ mod mode;
 mod policy;
 mod protocol;
 mod service;
+#[cfg(feature = "tracing")]
+mod trace;
 
 pub use body::{RequestBody, ResponseBody};
 pub use builder::{ConfigError, RecallLayerBuilder};
