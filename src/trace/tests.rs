@@ -55,26 +55,37 @@ struct Captured {
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Captured>>);
 
-/// Collects the values of a span or an event.
-struct Fields<'a> {
-    fields: &'a mut BTreeMap<&'static str, String>,
-    text: &'a mut String,
-}
+/// The values a span or an event records.
+#[derive(Default)]
+struct Fields(BTreeMap<&'static str, String>);
 
-impl Fields<'_> {
-    fn put(&mut self, field: &Field, value: String) {
-        self.text.push_str(&format!("{}={value}\n", field.name()));
-        self.fields.insert(field.name(), value);
+impl Fields {
+    fn of(record: impl FnOnce(&mut Fields)) -> Self {
+        let mut fields = Self::default();
+        record(&mut fields);
+        fields
     }
 }
 
-impl Visit for Fields<'_> {
+impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, value.to_owned());
+        self.0.insert(field.name(), value.to_owned());
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.put(field, format!("{value:?}"));
+        self.0.insert(field.name(), format!("{value:?}"));
+    }
+}
+
+impl Captured {
+    /// Adds `fields` to the text, under `heading`, and returns them.
+    fn note(&mut self, heading: &str, fields: Fields) -> BTreeMap<&'static str, String> {
+        self.text.push_str(heading);
+        for (name, value) in &fields.0 {
+            self.text.push_str(&format!(" {name}={value}"));
+        }
+        self.text.push('\n');
+        fields.0
     }
 }
 
@@ -85,53 +96,41 @@ impl Subscriber for Capture {
 
     fn new_span(&self, span: &Attributes<'_>) -> Id {
         let mut captured = self.0.lock().unwrap();
-        let captured = &mut *captured;
         let parent = match span.parent() {
             Some(parent) => Some(parent.into_u64()),
             None if span.is_contextual() => captured.entered.last().copied(),
             None => None,
         };
-        let mut record = SpanRecord {
-            name: span.metadata().name(),
+        let name = span.metadata().name();
+        let fields = captured.note(name, Fields::of(|fields| span.record(fields)));
+        captured.spans.push(SpanRecord {
+            name,
             level: *span.metadata().level(),
             parent,
-            fields: BTreeMap::new(),
-        };
-        captured.text.push_str(&format!("span {}\n", record.name));
-        span.record(&mut Fields {
-            fields: &mut record.fields,
-            text: &mut captured.text,
+            fields,
         });
-        captured.spans.push(record);
         Id::from_u64(captured.spans.len() as u64)
     }
 
     fn record(&self, span: &Id, values: &Record<'_>) {
         let mut captured = self.0.lock().unwrap();
-        let captured = &mut *captured;
         let index = usize::try_from(span.into_u64() - 1).unwrap();
-        values.record(&mut Fields {
-            fields: &mut captured.spans[index].fields,
-            text: &mut captured.text,
-        });
+        let heading = format!("record {}", captured.spans[index].name);
+        let fields = captured.note(&heading, Fields::of(|fields| values.record(fields)));
+        captured.spans[index].fields.extend(fields);
     }
 
     fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
 
     fn event(&self, event: &Event<'_>) {
         let mut captured = self.0.lock().unwrap();
-        let captured = &mut *captured;
-        let mut record = EventRecord {
-            level: *event.metadata().level(),
+        let level = *event.metadata().level();
+        let fields = captured.note(level.as_str(), Fields::of(|fields| event.record(fields)));
+        captured.events.push(EventRecord {
+            level,
             parent: event.parent().map(Id::into_u64),
-            fields: BTreeMap::new(),
-        };
-        captured.text.push_str(&format!("event {}\n", record.level));
-        event.record(&mut Fields {
-            fields: &mut record.fields,
-            text: &mut captured.text,
+            fields,
         });
-        captured.events.push(record);
     }
 
     fn enter(&self, span: &Id) {
@@ -176,6 +175,11 @@ fn post(uri: &str, body: &str) -> Request<Full<Bytes>> {
         .uri(uri)
         .body(Full::new(Bytes::from(body.to_owned())))
         .unwrap()
+}
+
+/// The documented event, signed now.
+fn valid_callback() -> Request<Full<Bytes>> {
+    post(&format!("/im/callback?{}", query(NOW, "")), DOCUMENTED)
 }
 
 /// Sends `request` through `layer` in front of an inner service that answers 200, with the
@@ -231,7 +235,7 @@ fn field<'a>(fields: &'a BTreeMap<&'static str, String>, name: &str) -> Option<&
 
 #[tokio::test]
 async fn a_forwarded_callback_has_a_span_with_its_app_group_count_and_decision() {
-    let request = post(&format!("/im/callback?{}", query(NOW, "")), DOCUMENTED);
+    let request = valid_callback();
     let (status, captured) = traced(signed(), request).await;
     assert_eq!(status, StatusCode::OK);
     let (span, event) = one_callback(&captured);
@@ -250,7 +254,7 @@ async fn a_forwarded_callback_has_a_span_with_its_app_group_count_and_decision()
 #[tokio::test]
 async fn an_acknowledged_callback_records_the_answer() {
     let layer = signed().acknowledge_fn(|_: RecallEvent| std::future::ready(()));
-    let request = post(&format!("/im/callback?{}", query(NOW, "")), DOCUMENTED);
+    let request = valid_callback();
     let (status, captured) = traced(layer, request).await;
     assert_eq!(status, StatusCode::OK);
     let (span, event) = one_callback(&captured);
@@ -345,7 +349,7 @@ async fn refusals_are_warnings_with_their_status_and_fixed_reason() {
     }
 
     // A body over the limit, known from its size before reading.
-    let request = post(&format!("/im/callback?{}", query(NOW, "")), DOCUMENTED);
+    let request = valid_callback();
     let (answered, captured) = traced(signed().body_limit(8), request).await;
     assert_eq!(answered, StatusCode::PAYLOAD_TOO_LARGE);
     let (span, event) = one_callback(&captured);
@@ -361,7 +365,7 @@ async fn a_failing_handler_is_an_error_without_its_message() {
         )))
     });
     let layer = signed().acknowledge(failing);
-    let request = post(&format!("/im/callback?{}", query(NOW, "")), DOCUMENTED);
+    let request = valid_callback();
     let (status, captured) = traced(layer, request).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     let (span, event) = one_callback(&captured);
@@ -401,7 +405,7 @@ async fn the_span_is_a_child_of_the_current_one() {
         let inner = service_fn(|_: Request<RequestBody<Full<Bytes>>>| async {
             Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
         });
-        let request = post(&format!("/im/callback?{}", query(NOW, "")), DOCUMENTED);
+        let request = valid_callback();
         // Polled to completion inside the outer span: the layer's span is made in `call`.
         let response = tower::Layer::layer(&signed(), inner)
             .oneshot(request)
