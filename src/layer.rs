@@ -22,8 +22,8 @@ use crate::service::Recall;
 ///
 /// Two ways to say which apps may call and how they sign:
 /// - [`RecallLayer::builder`] gives each app its own tokens (or none), requires signatures
-///   unless told otherwise, and reports every configuration mistake as a [`ConfigError`](crate::ConfigError)
-///   when the layer is built;
+///   unless told otherwise, and reports every configuration mistake as a
+///   [`ConfigError`](crate::ConfigError) when the layer is built;
 /// - the short form [`RecallLayer::new`] lists the apps, unsigned, and [`token`](Self::token) or
 ///   [`tokens`](Self::tokens) then sign them all with the same token(s); its mistakes panic.
 ///
