@@ -2,7 +2,7 @@
 //! with [`RecallLayer`] in forward mode on `POST /im/callback`.
 //!
 //! ```text
-//! cargo run --example server -- [--addr HOST:PORT] [--sdkappid N]... [--token T] [--quiet]
+//! cargo run --example server -- [--addr HOST:PORT] [--sdkappid N]... [--token T]... [--quiet]
 //! ```
 //!
 //! Each accepted recall is printed as one JSON line on standard output (the event as
@@ -22,6 +22,8 @@
 //! - `--sdkappid N`: an SDKAppID to accept, repeatable. Without any, the demo app 1400000000.
 //! - `--token T`: the callback token from Tencent's console; turns on the signature check
 //!   (`Sign` and `RequestTime` are then required, within 60 seconds of this machine's clock).
+//!   Repeatable: while the token is being changed in the console, give the new and the old one,
+//!   and a callback signed with either is accepted.
 //! - `--quiet`: no per-request log lines and no how-to hints on standard error. The line
 //!   `listening on http://ADDR` (the address actually bound) is still printed, as are errors;
 //!   the JSON lines on standard output are unchanged.
@@ -68,13 +70,14 @@ const USAGE: &str = "\
 Receives Tencent Cloud IM's Group.CallbackAfterRecallMsg callback on POST /im/callback and
 prints each accepted recall as one JSON line on standard output. Logs go to standard error.
 
-Usage: server [--addr HOST:PORT] [--sdkappid N]... [--token T] [--quiet]
+Usage: server [--addr HOST:PORT] [--sdkappid N]... [--token T]... [--quiet]
 
 Options:
   --addr HOST:PORT  address to listen on (default 127.0.0.1:3000; port 0 picks a free one)
   --sdkappid N      SDKAppID to accept; repeat for several apps (default: the demo app
                     1400000000)
-  --token T         callback token from Tencent's console: turns on the Sign/RequestTime check
+  --token T         callback token from Tencent's console: turns on the Sign/RequestTime check;
+                    repeat while rotating the token (a callback signed with any is accepted)
   --quiet           no per-request logs or hints on standard error; the line
                     'listening on http://ADDR' and errors are still printed
   --help            print this help
@@ -98,7 +101,7 @@ macro_rules! log {
 struct Config {
     addr: String,
     apps: Vec<u64>,
-    token: Option<String>,
+    tokens: Vec<String>,
     quiet: bool,
 }
 
@@ -111,8 +114,8 @@ async fn main() -> ExitCode {
     QUIET.store(config.quiet, Ordering::Relaxed);
 
     let mut recall = RecallLayer::new(config.apps.iter().copied());
-    if let Some(token) = &config.token {
-        recall = recall.token(token);
+    if !config.tokens.is_empty() {
+        recall = recall.tokens(&config.tokens);
     }
 
     let app = Router::new()
@@ -242,7 +245,7 @@ fn print_hints(addr: std::net::SocketAddr, config: &Config) {
     let url = format!("http://{target}{CALLBACK_PATH}");
     let app = config.apps[0];
     let apps: Vec<String> = config.apps.iter().map(u64::to_string).collect();
-    let signed = config.token.is_some();
+    let signed = !config.tokens.is_empty();
     eprintln!(
         "accepting {RECALL_COMMAND} at POST {url} for SdkAppid {}; signature check {}",
         apps.join(", "),
@@ -253,7 +256,7 @@ fn print_hints(addr: std::net::SocketAddr, config: &Config) {
     let token_flag = if signed { " --token \"$TOKEN\"" } else { "" };
     eprintln!("send a recall callback from another terminal:");
     if signed {
-        eprintln!("  # with TOKEN holding the token given to --token");
+        eprintln!("  # with TOKEN holding a token given to --token");
     }
     eprintln!("  cargo run --example simulate -- --url {url} --sdkappid {app}{token_flag}");
     eprintln!("or with curl:");
@@ -312,7 +315,7 @@ fn parse_args(flags: &mut Flags) -> Result<Option<Config>, String> {
     let mut config = Config {
         addr: DEFAULT_ADDR.to_owned(),
         apps: Vec::new(),
-        token: None,
+        tokens: Vec::new(),
         quiet: false,
     };
     while let Some(name) = flags.next_flag()? {
@@ -331,7 +334,7 @@ fn parse_args(flags: &mut Flags) -> Result<Option<Config>, String> {
                 config.addr = addr;
             }
             "--sdkappid" => config.apps.push(flags.number()?),
-            "--token" => config.token = Some(flags.non_empty()?),
+            "--token" => config.tokens.push(flags.non_empty()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }

@@ -57,7 +57,7 @@ pin_project! {
             job: Option<Job<S, M::Handler>>,
         },
         // Acknowledge mode: the handler has the event.
-        Handling { #[pin] future: M::Future },
+        Handling { #[pin] future: M::Future, span: CallbackSpan },
     }
 }
 
@@ -66,7 +66,15 @@ pub(crate) struct Job<S, H> {
     pub(crate) parts: Parts,
     pub(crate) context: QueryContext,
     pub(crate) next: Next<S, H>,
+    pub(crate) span: CallbackSpan,
 }
+
+/// The callback's span with the `tracing` feature; nothing without it.
+#[cfg(feature = "tracing")]
+pub(crate) type CallbackSpan = tracing::Span;
+/// The callback's span with the `tracing` feature; nothing without it.
+#[cfg(not(feature = "tracing"))]
+pub(crate) type CallbackSpan = ();
 
 /// Who receives an accepted callback.
 pub(crate) enum Next<S, H> {
@@ -126,10 +134,19 @@ where
                     let (status, ack) = answer.take().expect("polled after completion");
                     return Poll::Ready(Ok(json_response(status, ack.to_bytes())));
                 }
-                StateProj::Handling { future } => {
+                #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+                StateProj::Handling { future, span } => {
                     let answer = match ready!(future.poll(cx)) {
-                        Ok(()) => (StatusCode::OK, Ack::ok()),
-                        Err(_) => Rejection::HANDLER_FAILED.into_answer(),
+                        Ok(()) => {
+                            #[cfg(feature = "tracing")]
+                            crate::trace::acknowledged(span);
+                            (StatusCode::OK, Ack::ok())
+                        }
+                        Err(_) => {
+                            #[cfg(feature = "tracing")]
+                            crate::trace::refused(span, &Rejection::HANDLER_FAILED);
+                            Rejection::HANDLER_FAILED.into_answer()
+                        }
                     };
                     State::Answer {
                         answer: Some(answer),
@@ -148,11 +165,20 @@ where
                         .unwrap_or_default();
                     let job = job.take().expect("polled after completion");
                     match read.and_then(|()| parse_event(&bytes, job.context)) {
-                        Err(rejection) => State::Answer {
-                            answer: Some(rejection.into_answer()),
-                        },
+                        Err(rejection) => {
+                            #[cfg(feature = "tracing")]
+                            crate::trace::refused(&job.span, &rejection);
+                            State::Answer {
+                                answer: Some(rejection.into_answer()),
+                            }
+                        }
                         Ok(event) => match job.next {
                             Next::Forward(mut inner) => {
+                                #[cfg(feature = "tracing")]
+                                {
+                                    crate::trace::parsed(&job.span, &event);
+                                    crate::trace::forwarded(&job.span);
+                                }
                                 let mut parts = job.parts;
                                 parts.extensions.insert(event);
                                 let request =
@@ -161,9 +187,14 @@ where
                                     future: inner.call(request),
                                 }
                             }
-                            Next::Acknowledge(handler) => State::Handling {
-                                future: M::handle(handler, event),
-                            },
+                            Next::Acknowledge(handler) => {
+                                #[cfg(feature = "tracing")]
+                                crate::trace::parsed(&job.span, &event);
+                                State::Handling {
+                                    future: M::handle(handler, event),
+                                    span: job.span,
+                                }
+                            }
                         },
                     }
                 }

@@ -8,26 +8,47 @@ use std::time::{Duration, SystemTime};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::builder::RecallLayerBuilder;
 use crate::mode::{Acknowledge, BoxError, Forward, HandlerFn};
 use crate::policy::{Clock, Policy};
 use crate::protocol::event::{RecallEvent, SdkAppId};
-use crate::protocol::signature::Token;
+use crate::protocol::signature::{Token, TokenSet};
 use crate::service::Recall;
 
 /// Layer that applies the [`Recall`] middleware: receives `Group.CallbackAfterRecallMsg`
 /// callbacks for an allowlist of apps and lets every other request through untouched.
 ///
-/// Cheap to clone: the configuration is shared. `Debug` never shows the token.
+/// Cheap to clone: the configuration is shared. `Debug` never shows a token.
+///
+/// Two ways to say which apps may call and how they sign:
+/// - [`RecallLayer::builder`] gives each app its own tokens (or none), requires signatures
+///   unless told otherwise, and reports every configuration mistake as a
+///   [`ConfigError`](crate::ConfigError) when the layer is built;
+/// - the short form [`RecallLayer::new`] lists the apps, unsigned, and [`token`](Self::token) or
+///   [`tokens`](Self::tokens) then sign them all with the same token(s); its mistakes panic.
+///
+/// Either way, the time window, the body limit, the clock and the mode are set on the layer
+/// afterwards, with the methods below.
 ///
 /// ```
 /// use std::time::Duration;
 /// use tower_tim_recall::RecallLayer;
 ///
+/// # fn main() -> Result<(), tower_tim_recall::ConfigError> {
+/// let layer = RecallLayer::builder()
+///     .signed_app(1400000000, ["the token from the console"])
+///     .build()?
+///     .time_window(Duration::from_secs(30))
+///     .body_limit(16 * 1024);
+/// assert!(!format!("{layer:?}").contains("the token"));
+///
+/// // The same, in the short form.
 /// let layer = RecallLayer::new([1400000000])
 ///     .token("the token from the console")
 ///     .time_window(Duration::from_secs(30))
 ///     .body_limit(16 * 1024);
-/// assert!(!format!("{layer:?}").contains("the token"));
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// The [`Mode`](crate::Mode) parameter says what happens to an accepted callback: [`Forward`]
@@ -41,8 +62,20 @@ pub struct RecallLayer<M = Forward> {
 }
 
 impl RecallLayer<Forward> {
-    /// A layer in forward mode that accepts callbacks for these SDKAppIDs, without signature
-    /// checking, with a 64 KiB body limit and a 60-second time window for when a token is set.
+    /// Starts the configuration of a layer whose apps each have their own credentials; see
+    /// [`RecallLayerBuilder`]. Signatures are required unless
+    /// [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) says otherwise.
+    pub fn builder() -> RecallLayerBuilder {
+        RecallLayerBuilder::new()
+    }
+
+    /// The short form: a layer in forward mode that accepts callbacks for these SDKAppIDs,
+    /// **without signature checking** until [`token`](Self::token) or [`tokens`](Self::tokens)
+    /// is called, with a 64 KiB body limit and a 60-second time window. An app listed twice
+    /// counts once.
+    ///
+    /// Prefer [`RecallLayer::builder`] when the apps do not all share one token, or to have
+    /// configuration mistakes returned as errors rather than panics.
     ///
     /// # Panics
     ///
@@ -52,8 +85,12 @@ impl RecallLayer<Forward> {
         I: IntoIterator,
         I::Item: Into<SdkAppId>,
     {
+        Self::from_policy(Policy::unsigned(apps.into_iter().map(Into::into)))
+    }
+
+    pub(crate) fn from_policy(policy: Policy) -> Self {
         Self {
-            policy: Arc::new(Policy::new(apps.into_iter().map(Into::into))),
+            policy: Arc::new(policy),
             mode: Forward,
         }
     }
@@ -64,23 +101,60 @@ impl<M> RecallLayer<M> {
         Arc::make_mut(&mut self.policy)
     }
 
-    /// Turns on signature checking with the callback token from Tencent's console: every
-    /// callback must then carry `RequestTime` within the [time window](Self::time_window) and
-    /// `Sign = hex(SHA-256(token ‖ RequestTime))`, or is refused with 401.
+    /// Turns on signature checking for every app of the layer, with the callback token from
+    /// Tencent's console: every callback must then carry `RequestTime` within the
+    /// [time window](Self::time_window) and `Sign = hex(SHA-256(token ‖ RequestTime))`, or is
+    /// refused with 401 before its body is read.
+    ///
+    /// This replaces the credentials of every app, including those given to
+    /// [`RecallLayer::builder`]. For apps with different tokens, use the builder.
     ///
     /// # Panics
     ///
     /// When `token` is empty.
-    pub fn token(mut self, token: impl AsRef<str>) -> Self {
-        let token = token.as_ref();
-        assert!(!token.is_empty(), "the callback token is empty");
-        self.policy_mut().token = Some(Token::new(token));
+    pub fn token(self, token: impl AsRef<str>) -> Self {
+        self.tokens([token])
+    }
+
+    /// Like [`token`](Self::token), with several tokens, any of which signs a valid callback:
+    /// while a token is changed in Tencent's console, callbacks signed with the old and the
+    /// new one both arrive, so list both until the change is done.
+    ///
+    /// ```
+    /// use tower_tim_recall::RecallLayer;
+    ///
+    /// let layer = RecallLayer::new([1400000000]).tokens(["the new token", "the old token"]);
+    /// # drop(layer);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `tokens` is empty, or one of them is.
+    pub fn tokens<I>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let tokens: Vec<Token> = tokens
+            .into_iter()
+            .map(|token| Token::new(token.as_ref()))
+            .collect();
+        assert!(!tokens.is_empty(), "the callback token set is empty");
+        assert!(
+            !tokens.iter().any(Token::is_empty),
+            "the callback token is empty"
+        );
+        let tokens = TokenSet::new(tokens).expect("checked: a set of non-empty tokens");
+        self.policy_mut().sign_all(&tokens);
         self
     }
 
     /// How far `RequestTime` may be from the receiver's clock, in either direction, before a
     /// signed callback is refused as stale. Default: 60 seconds, as Tencent advises. Counted in
-    /// whole seconds (fractions are dropped).
+    /// whole seconds (fractions are dropped); both ends are inclusive, so with 60 seconds a
+    /// callback 60 seconds old or 60 seconds ahead is accepted and one second more is not. Any
+    /// `Duration` is safe, up to [`Duration::MAX`] (which accepts every time). Unsigned apps
+    /// have no `RequestTime` to check.
     pub fn time_window(mut self, window: Duration) -> Self {
         self.policy_mut().window_secs = window.as_secs();
         self

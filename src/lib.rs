@@ -102,7 +102,7 @@
 //! | no `CallbackCommand=Group.CallbackAfterRecallMsg` in the query | passed to the inner service untouched, body streamed |
 //! | the recall command, not `POST` | 405 |
 //! | `SdkAppid` missing, not a decimal integer, repeated, or not in the allowlist | 403, body never read |
-//! | token configured, `Sign` / `RequestTime` missing, repeated, malformed, outside the time window or wrong | 401, body never read |
+//! | the app is signed, and `Sign` / `RequestTime` missing, repeated, malformed, outside the time window or matching none of its tokens | 401, body never read |
 //! | `CallbackCommand` repeated, or `contenttype` other than `json` | 400, body never read |
 //! | body over the limit, by `Content-Length` or while reading | 413 |
 //! | body not one JSON object, `GroupId` or `MsgSeqList` missing, a field of the wrong type, the body's `CallbackCommand` not the recall command | 400 |
@@ -113,19 +113,87 @@
 //! service is not called, and the reason never contains a token or a signature. The service
 //! never returns an error of its own: its `Error` is the inner service's.
 //!
+//! An unsigned app's callbacks skip the 401 row: their `Sign` and `RequestTime` are ignored.
+//!
 //! Query parameters are matched by name, as Tencent spells them (case-sensitive), after
 //! percent-decoding; `contenttype` is compared case-insensitively. A `RequestTime` must be the
 //! plain decimal Unix time in seconds (no sign, no leading zero) within the window, 60 seconds
 //! either way by default; `Sign` is compared in constant time over its decoded bytes, so
 //! upper-case hex is accepted too.
 //!
+//! # Apps, tokens and rotation
+//!
+//! One receiver may serve several apps, each with the callback token set in Tencent's console
+//! for it, or with authentication off. [`RecallLayer::builder`] says so app by app, requires
+//! signatures unless [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) is
+//! called, and returns a [`ConfigError`] for any mistake when the layer is built. Each app takes
+//! a set of tokens, any of which verifies: while a token is changed in the console, callbacks
+//! signed with the old and the new token both arrive, so list both until the change is done.
+//!
+//! ```
+//! use tower_tim_recall::RecallLayer;
+//!
+//! # fn main() -> Result<(), tower_tim_recall::ConfigError> {
+//! let layer = RecallLayer::builder()
+//!     .signed_app(1400000000, ["current-token", "previous-token"])
+//!     .signed_app(1400000001, ["staging-token"])
+//!     .unsigned_app(1400000002)
+//!     .allow_unsigned_apps()
+//!     .build()?;
+//! # drop(layer);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The short form [`RecallLayer::new`] lists apps without signatures, and
+//! [`token`](RecallLayer::token) or [`tokens`](RecallLayer::tokens) signs them all alike; its
+//! mistakes panic. The time window, body limit, clock and mode are methods of the built layer,
+//! whichever way it was made.
+//!
 //! # Security
 //!
 //! Tencent's signature covers the token and `RequestTime`, not the body: serve the callback URL
 //! over HTTPS, or a body can be changed in transit. A captured signed URL can be replayed within
 //! the time window; keep the window short. `ClientIP` is the end user's address as Tencent
-//! reports it, not the sender's: never use it for access control. The token never appears in
-//! `Debug` output or in answers.
+//! reports it, not the sender's: never use it for access control. No token appears in `Debug`
+//! output, error texts or answers.
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `axum` | `IntoResponse` for [`Ack`], so an axum handler can return it |
+//! | `tracing` | a [`tracing`](https://docs.rs/tracing) span for each recall callback, and an event for the layer's decision |
+//!
+//! ## `tracing`
+//!
+//! Only requests that name the recall command get a span; every other request passes through
+//! without a trace of this layer. The span, `recall_callback` at `INFO` (a child of the span
+//! current when the service is called, such as tower-http's `TraceLayer` request span), has
+//! these fields:
+//!
+//! | field | value |
+//! | --- | --- |
+//! | `SdkAppid` | the app, as soon as the query names one as a number (also when it is refused) |
+//! | `GroupId` | the group, once the body is parsed |
+//! | `messages` | how many messages were recalled, once the body is parsed |
+//! | `decision` | `forwarded`, `acknowledged`, `refused` (a 4xx answer) or `failed` (the acknowledge-mode handler failed: 500) |
+//! | `status` | the status the layer answered with; none for `forwarded`, where the inner service answers |
+//!
+//! The decision is also one event inside the span:
+//! - `INFO` for an accepted callback (`recall callback forwarded` / `acknowledged`);
+//! - `WARN` for a refusal, with `status` and the refusal's fixed `reason`, because each one is
+//!   either a callback from Tencent that is lost (a token rotated in the console but not here, an
+//!   app missing from the layer, a body the layer cannot read) or a request that did not come
+//!   from Tencent: both are worth an operator's look. A flood of them is a flood of bad
+//!   requests; rate-limit logs in the subscriber if needed;
+//! - `ERROR` when the acknowledge-mode handler returned an error.
+//!
+//! Never recorded: a token, the `Sign` value, the body, or the handler's error (it may carry
+//! anything: log it in the handler, where its context is known). A body the parser refuses is
+//! reported as `invalid body`, without the parser's message, which can quote the body. The span
+//! covers the layer's work up to its decision; the inner service's own spans are not nested in
+//! it. Without the feature, none of this is compiled.
 //!
 //! # Bodies and types
 //!
@@ -139,6 +207,7 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 mod body;
+mod builder;
 mod future;
 mod layer;
 mod mode;
@@ -148,8 +217,11 @@ mod service;
 #[cfg(any(test, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+#[cfg(feature = "tracing")]
+mod trace;
 
 pub use body::{RequestBody, ResponseBody};
+pub use builder::{ConfigError, RecallLayerBuilder};
 pub use future::ResponseFuture;
 pub use layer::RecallLayer;
 pub use mode::{Acknowledge, Forward, HandlerFn, Mode};

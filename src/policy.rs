@@ -9,26 +9,62 @@ use http::{header, HeaderMap, Method};
 use crate::protocol::event::SdkAppId;
 use crate::protocol::query::{CallbackQuery, QueryContext};
 use crate::protocol::rejection::Rejection;
-use crate::protocol::signature::{Token, Verifier};
+use crate::protocol::signature::{TokenSet, Verifier};
 
 /// The default limit on a callback body: 64 KiB.
 pub(crate) const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// The default time window for `RequestTime`, either way: one minute, as Tencent advises.
 pub(crate) const DEFAULT_WINDOW_SECS: u64 = 60;
 
+/// How one allowed app's callbacks are authenticated.
+#[derive(Clone)]
+pub(crate) enum Credentials {
+    /// Authentication is off in the console: `Sign` and `RequestTime` are ignored.
+    Unsigned,
+    /// Every callback must be signed with one of these tokens, at a time within the window.
+    Signed(TokenSet),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Unsigned => f.write_str("unsigned"),
+            Credentials::Signed(tokens) => write!(f, "signed with {tokens:?}"),
+        }
+    }
+}
+
 /// The layer's configuration, shared by every clone of the layer and its services.
 #[derive(Clone)]
 pub(crate) struct Policy {
-    /// Allowed apps, sorted, without duplicates.
-    apps: Box<[SdkAppId]>,
-    pub(crate) token: Option<Token>,
+    /// Allowed apps, sorted by SDKAppID, each once, with their credentials.
+    apps: Box<[(SdkAppId, Credentials)]>,
     pub(crate) window_secs: u64,
     pub(crate) body_limit: usize,
     pub(crate) clock: Clock,
 }
 
 impl Policy {
-    pub(crate) fn new(apps: impl IntoIterator<Item = SdkAppId>) -> Self {
+    /// A policy for these apps, each with its own credentials. The apps must be distinct and
+    /// there must be at least one: the builder checks both before calling this.
+    pub(crate) fn new(mut apps: Vec<(SdkAppId, Credentials)>) -> Self {
+        apps.sort_unstable_by_key(|(app, _)| *app);
+        debug_assert!(!apps.is_empty());
+        debug_assert!(apps.windows(2).all(|pair| pair[0].0 != pair[1].0));
+        Self {
+            apps: apps.into_boxed_slice(),
+            window_secs: DEFAULT_WINDOW_SECS,
+            body_limit: DEFAULT_BODY_LIMIT,
+            clock: Clock::system(),
+        }
+    }
+
+    /// A policy for these apps, all unsigned; an app listed twice counts once.
+    ///
+    /// # Panics
+    ///
+    /// When `apps` is empty.
+    pub(crate) fn unsigned(apps: impl IntoIterator<Item = SdkAppId>) -> Self {
         let mut apps: Vec<SdkAppId> = apps.into_iter().collect();
         assert!(
             !apps.is_empty(),
@@ -36,13 +72,23 @@ impl Policy {
         );
         apps.sort_unstable();
         apps.dedup();
-        Self {
-            apps: apps.into_boxed_slice(),
-            token: None,
-            window_secs: DEFAULT_WINDOW_SECS,
-            body_limit: DEFAULT_BODY_LIMIT,
-            clock: Clock::system(),
+        Self::new(
+            apps.into_iter()
+                .map(|app| (app, Credentials::Unsigned))
+                .collect(),
+        )
+    }
+
+    /// Requires every app's callbacks to be signed with one of `tokens`.
+    pub(crate) fn sign_all(&mut self, tokens: &TokenSet) {
+        for (_, credentials) in self.apps.iter_mut() {
+            *credentials = Credentials::Signed(tokens.clone());
         }
+    }
+
+    fn credentials(&self, app: SdkAppId) -> Option<&Credentials> {
+        let index = self.apps.binary_search_by_key(&app, |(app, _)| *app).ok()?;
+        Some(&self.apps[index].1)
     }
 
     /// Applies every row of the decision table that the request head decides, in the table's
@@ -58,15 +104,13 @@ impl Policy {
             return Err(Rejection::METHOD);
         }
         let app = query.sdk_app_id()?;
-        if self.apps.binary_search(&app).is_err() {
-            return Err(Rejection::APP_NOT_ALLOWED);
-        }
-        let request_time = match &self.token {
-            None => None,
-            Some(token) => {
+        let credentials = self.credentials(app).ok_or(Rejection::APP_NOT_ALLOWED)?;
+        let request_time = match credentials {
+            Credentials::Unsigned => None,
+            Credentials::Signed(tokens) => {
                 let (time, sign) = query.signature()?;
                 let verifier = Verifier {
-                    token,
+                    tokens,
                     now: self.clock.now_secs(),
                     window: self.window_secs,
                 };
@@ -94,13 +138,25 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 
 impl fmt::Debug for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let apps = self
+            .apps
+            .iter()
+            .map(|(app, credentials)| (app.get(), credentials));
         f.debug_struct("Policy")
-            .field("apps", &self.apps)
-            .field("token", &self.token)
+            .field("apps", &DebugMap(apps))
             .field("window_secs", &self.window_secs)
             .field("body_limit", &self.body_limit)
             .field("clock", &self.clock)
             .finish()
+    }
+}
+
+/// Shows pairs as a map, for `Debug`.
+pub(crate) struct DebugMap<I>(pub(crate) I);
+
+impl<K: fmt::Debug, V: fmt::Debug, I: Iterator<Item = (K, V)> + Clone> fmt::Debug for DebugMap<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.clone()).finish()
     }
 }
 

@@ -79,17 +79,27 @@ where
         let Some(query) = CallbackQuery::scan(request.uri().query()) else {
             return ResponseFuture::inner(self.inner.call(request.map(RequestBody::streaming)));
         };
+        #[cfg(feature = "tracing")]
+        let span = crate::trace::callback_span(&query);
+        #[cfg(not(feature = "tracing"))]
+        let span = ();
         let context = match self
             .policy
             .admit(request.method(), request.headers(), &query)
         {
             Ok(context) => context,
-            Err(rejection) => return ResponseFuture::reject(rejection),
+            Err(rejection) => {
+                #[cfg(feature = "tracing")]
+                crate::trace::refused(&span, &rejection);
+                return ResponseFuture::reject(rejection);
+            }
         };
         let limit = self.policy.body_limit;
         let (parts, body) = request.into_parts();
         let hint = body.size_hint();
         if hint.lower() > limit as u64 {
+            #[cfg(feature = "tracing")]
+            crate::trace::refused(&span, &Rejection::TOO_LARGE);
             return ResponseFuture::reject(Rejection::TOO_LARGE);
         }
         let next = match self.mode.handler() {
@@ -106,6 +116,7 @@ where
             parts,
             context,
             next,
+            span,
         };
         ResponseFuture::collect(body, Collected::new(limit, expected), job)
     }

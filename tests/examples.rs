@@ -16,6 +16,8 @@ use serde_json::Value;
 /// How long any one step may take before the test gives up.
 const STEP: Duration = Duration::from_secs(30);
 const TOKEN: &str = "secret-token";
+/// A second token given to the server, as while the token is being changed in the console.
+const PREVIOUS_TOKEN: &str = "previous-secret-token";
 const APP: u64 = 1_400_000_000;
 
 /// The path of a compiled example, next to this test's binary:
@@ -261,6 +263,8 @@ fn simulate_talks_to_server() {
         &app,
         "--token",
         TOKEN,
+        "--token",
+        PREVIOUS_TOKEN,
     ]);
     let url = server.url();
 
@@ -291,6 +295,20 @@ fn simulate_talks_to_server() {
     assert!(event["EventTime"].is_u64(), "{event}");
     assert!(event["RequestTime"].is_u64(), "{event}");
     assert_eq!(seqs(&event), [1, 2]);
+
+    // The previous token, still listed while the token is rotated: accepted too.
+    let run = simulate(&[
+        "--url",
+        &url,
+        "--token",
+        PREVIOUS_TOKEN,
+        "--group",
+        "G1",
+        "--seq",
+        "5",
+    ]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(server.next_event()["GroupId"], "G1");
 
     // A wrong token: 401, and the simulator reports the failure.
     let run = simulate(&["--url", &url, "--token", "wrong-token", "--group", "G"]);

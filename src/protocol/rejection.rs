@@ -101,9 +101,19 @@ impl Rejection {
         }
     }
 
-    #[cfg(test)]
+    #[cfg(any(test, feature = "tracing"))]
     pub(crate) fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The reason without anything taken from the request: the fixed reason, or only
+    /// "invalid body" for a body whose parser's message may quote the body.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn fixed_reason(&self) -> &'static str {
+        match self.reason {
+            Cow::Borrowed(reason) => reason,
+            Cow::Owned(_) => "invalid body",
+        }
     }
 
     #[cfg(test)]

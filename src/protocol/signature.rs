@@ -5,7 +5,7 @@
 use std::fmt;
 
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConstantTimeEq};
 
 use super::rejection::Rejection;
 
@@ -16,6 +16,10 @@ pub(crate) struct Token(Box<[u8]>);
 impl Token {
     pub(crate) fn new(secret: &str) -> Self {
         Self(secret.as_bytes().into())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     fn digest(&self, request_time: &str) -> [u8; 32] {
@@ -29,6 +33,37 @@ impl Token {
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+/// The tokens an app's callbacks may be signed with: one, or several while the token is being
+/// rotated in Tencent's console. Never empty; its `Debug` shows how many tokens, not which.
+#[derive(Clone)]
+pub(crate) struct TokenSet(Box<[Token]>);
+
+impl TokenSet {
+    /// The set of `tokens`, none of them empty; `None` when there is no token or an empty one.
+    pub(crate) fn new(tokens: Vec<Token>) -> Option<Self> {
+        if tokens.is_empty() || tokens.iter().any(Token::is_empty) {
+            return None;
+        }
+        Some(Self(tokens.into_boxed_slice()))
+    }
+
+    /// Whether `sign` is the signature of `request_time` under any token of the set. Every
+    /// token is tried, each compared in constant time, so the time taken does not depend on
+    /// which token matched, or how much of a signature did.
+    fn signed(&self, request_time: &str, sign: &[u8; 32]) -> bool {
+        let matched = self.0.iter().fold(Choice::from(0), |matched, token| {
+            matched | token.digest(request_time).ct_eq(sign)
+        });
+        bool::from(matched)
+    }
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
     }
 }
 
@@ -101,8 +136,8 @@ fn hex_value(digit: u8) -> Option<u8> {
 
 /// What a signed callback must satisfy.
 pub(crate) struct Verifier<'a> {
-    /// The app's token.
-    pub(crate) token: &'a Token,
+    /// The app's tokens: a callback signed with any of them is accepted.
+    pub(crate) tokens: &'a TokenSet,
     /// The receiver's clock, Unix seconds.
     pub(crate) now: u64,
     /// How far `RequestTime` may be from `now`, either way, in seconds.
@@ -112,15 +147,16 @@ pub(crate) struct Verifier<'a> {
 impl Verifier<'_> {
     /// Checks `Sign` and `RequestTime` as they came in the query; returns the request time.
     ///
-    /// The time is checked before the signature, so a stale request costs no hashing.
+    /// The time is checked before the signature, so a stale request costs no hashing. The
+    /// distance is computed without overflow for any pair of `u64`s, so a window of
+    /// `u64::MAX` seconds accepts every time.
     pub(crate) fn verify(&self, request_time: &str, sign: &str) -> Result<u64, Rejection> {
         let time = parse_request_time(request_time)?;
         let sign = parse_sign(sign)?;
         if time.abs_diff(self.now) > self.window {
             return Err(Rejection::TIME_STALE);
         }
-        let expected = self.token.digest(request_time);
-        if bool::from(expected.ct_eq(&sign)) {
+        if self.tokens.signed(request_time, &sign) {
             Ok(time)
         } else {
             Err(Rejection::SIGN_MISMATCH)
@@ -136,9 +172,13 @@ mod tests {
     const VECTOR_TIME: u64 = 1_669_872_112;
     const VECTOR_SIGN: &str = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061";
 
-    fn verifier(token: &Token, now: u64) -> Verifier<'_> {
+    fn set(tokens: &[&str]) -> TokenSet {
+        TokenSet::new(tokens.iter().map(|token| Token::new(token)).collect()).unwrap()
+    }
+
+    fn verifier(tokens: &TokenSet, now: u64) -> Verifier<'_> {
         Verifier {
-            token,
+            tokens,
             now,
             window: 60,
         }
@@ -147,7 +187,7 @@ mod tests {
     #[test]
     fn tencent_documentation_vector() {
         assert_eq!(sign(VECTOR_TOKEN, VECTOR_TIME), VECTOR_SIGN);
-        let token = Token::new(VECTOR_TOKEN);
+        let token = set(&[VECTOR_TOKEN]);
         assert_eq!(
             verifier(&token, VECTOR_TIME).verify("1669872112", VECTOR_SIGN),
             Ok(VECTOR_TIME)
@@ -156,7 +196,7 @@ mod tests {
 
     #[test]
     fn upper_case_hex_is_the_same_signature() {
-        let token = Token::new(VECTOR_TOKEN);
+        let token = set(&[VECTOR_TOKEN]);
         let upper = VECTOR_SIGN.to_ascii_uppercase();
         assert_eq!(
             verifier(&token, VECTOR_TIME).verify("1669872112", &upper),
@@ -166,12 +206,12 @@ mod tests {
 
     #[test]
     fn wrong_token_or_time_does_not_match() {
-        let other = Token::new("xxxxyyyz");
+        let other = set(&["xxxxyyyz"]);
         assert_eq!(
             verifier(&other, VECTOR_TIME).verify("1669872112", VECTOR_SIGN),
             Err(Rejection::SIGN_MISMATCH)
         );
-        let token = Token::new(VECTOR_TOKEN);
+        let token = set(&[VECTOR_TOKEN]);
         assert_eq!(
             verifier(&token, VECTOR_TIME).verify("1669872113", VECTOR_SIGN),
             Err(Rejection::SIGN_MISMATCH)
@@ -180,7 +220,7 @@ mod tests {
 
     #[test]
     fn time_window_is_inclusive_both_ways() {
-        let token = Token::new(VECTOR_TOKEN);
+        let token = set(&[VECTOR_TOKEN]);
         let check = |now| verifier(&token, now).verify("1669872112", VECTOR_SIGN);
         assert_eq!(check(VECTOR_TIME + 60), Ok(VECTOR_TIME));
         assert_eq!(check(VECTOR_TIME - 60), Ok(VECTOR_TIME));
@@ -217,7 +257,7 @@ mod tests {
 
     #[test]
     fn sign_must_be_64_hex_digits() {
-        let token = Token::new(VECTOR_TOKEN);
+        let token = set(&[VECTOR_TOKEN]);
         let v = verifier(&token, VECTOR_TIME);
         for bad in [
             "",
@@ -235,7 +275,42 @@ mod tests {
     }
 
     #[test]
+    fn any_token_of_the_set_verifies() {
+        let rotating = set(&["the new token", VECTOR_TOKEN]);
+        let check = |sign: &str| verifier(&rotating, VECTOR_TIME).verify("1669872112", sign);
+        assert_eq!(check(VECTOR_SIGN), Ok(VECTOR_TIME));
+        assert_eq!(check(&sign("the new token", VECTOR_TIME)), Ok(VECTOR_TIME));
+        assert_eq!(
+            check(&sign("a third token", VECTOR_TIME)),
+            Err(Rejection::SIGN_MISMATCH)
+        );
+    }
+
+    #[test]
+    fn a_set_has_at_least_one_token_and_no_empty_one() {
+        assert!(TokenSet::new(Vec::new()).is_none());
+        assert!(TokenSet::new(vec![Token::new("")]).is_none());
+        assert!(TokenSet::new(vec![Token::new("a"), Token::new("")]).is_none());
+        assert!(TokenSet::new(vec![Token::new("a"), Token::new("a")]).is_some());
+    }
+
+    #[test]
+    fn an_unbounded_window_does_not_overflow() {
+        let token = set(&[VECTOR_TOKEN]);
+        for now in [0, VECTOR_TIME, u64::MAX] {
+            let unbounded = Verifier {
+                tokens: &token,
+                now,
+                window: u64::MAX,
+            };
+            assert_eq!(unbounded.verify("1669872112", VECTOR_SIGN), Ok(VECTOR_TIME));
+        }
+    }
+
+    #[test]
     fn token_debug_is_redacted() {
         assert_eq!(format!("{:?}", Token::new(VECTOR_TOKEN)), "[redacted]");
+        let text = format!("{:?}", set(&[VECTOR_TOKEN, "other"]));
+        assert_eq!(text, "[[redacted], [redacted]]");
     }
 }

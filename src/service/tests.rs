@@ -429,6 +429,18 @@ async fn every_allowed_app_is_accepted() {
 // ---------------------------------------------------------------------------------------------
 // Row: signature
 
+/// Sends a callback with `extra` appended to the query through the signed layer, expects a 401
+/// without the body read, and returns its `ErrorInfo`.
+async fn unauthorized(extra: &str) -> String {
+    let query = signed_query(extra);
+    refused(
+        &signed_layer(),
+        post(&query, UNREAD),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn tencent_documentation_vector_is_accepted() {
     let query = signed_query(&format!("&RequestTime={NOW}&Sign={DOC_SIGN}"));
@@ -461,13 +473,7 @@ async fn a_bad_or_missing_signature_is_refused_before_the_body_is_read() {
         format!("&RequestTime={NOW}&Sign={}", sign("another token", NOW)),
     ];
     for extra in cases {
-        let query = signed_query(&extra);
-        let info = refused(
-            &signed_layer(),
-            post(&query, UNREAD),
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
+        let info = unauthorized(&extra).await;
         assert!(
             info.contains("Sign") || info.contains("RequestTime"),
             "{extra}: {info}"
@@ -500,6 +506,246 @@ async fn without_a_token_signature_parameters_are_ignored() {
     let (answer, seen) = send(&layer(), post(&query, full(EVENT))).await;
     answer.assert_inner();
     assert_eq!(seen.event.unwrap().request_time, None);
+}
+
+#[tokio::test]
+async fn request_time_edge_cases_are_refused_without_panic() {
+    let cases = [
+        "18446744073709551615".to_owned(),
+        "18446744073709551616".to_owned(),
+        "-1".to_owned(),
+        "+60".to_owned(),
+        "%2B60".to_owned(),
+        format!("%2B{NOW}"),
+        format!("0{NOW}"),
+        "01669872112".to_owned(),
+        "1".repeat(30),
+        String::new(),
+        "%00".to_owned(),
+        format!("{NOW}.0"),
+    ];
+    for time in cases {
+        // Signed as Tencent would sign the text, so that only the time itself is at fault.
+        let decoded: String = form_urlencoded::parse(format!("t={time}").as_bytes())
+            .next()
+            .map(|(_, value)| value.into_owned())
+            .unwrap();
+        let signature = sign_text(TOKEN, &decoded);
+        let info = unauthorized(&format!("&RequestTime={time}&Sign={signature}")).await;
+        assert!(info.contains("RequestTime"), "{time:?}: {info}");
+    }
+}
+
+/// `hex(SHA-256(token ‖ text))` for any `RequestTime` text, even one `sign` cannot produce.
+fn sign_text(token: &str, text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(token)
+        .chain_update(text)
+        .finalize();
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[test]
+fn sign_text_agrees_with_sign() {
+    assert_eq!(sign_text(TOKEN, &NOW.to_string()), DOC_SIGN);
+}
+
+#[tokio::test]
+async fn the_window_edge_is_accepted_and_one_second_beyond_is_not_both_ways() {
+    for window in [0, 1, 60, 300] {
+        let layer = signed_layer().time_window(Duration::from_secs(window));
+        for at in [NOW - window, NOW + window] {
+            let query = signed_query(&format!("&RequestTime={at}&Sign={}", sign(TOKEN, at)));
+            let (answer, seen) = send(&layer, post(&query, full(EVENT))).await;
+            answer.assert_inner();
+            assert_eq!(seen.event.unwrap().request_time, Some(at));
+        }
+        for at in [NOW - window - 1, NOW + window + 1] {
+            let query = signed_query(&format!("&RequestTime={at}&Sign={}", sign(TOKEN, at)));
+            let info = refused(&layer, post(&query, UNREAD), StatusCode::UNAUTHORIZED).await;
+            assert!(info.contains("time window"), "{window} {at}: {info}");
+        }
+    }
+    // Fractions of a second are dropped: 1.9 s is a window of one second.
+    let layer = signed_layer().time_window(Duration::from_millis(1900));
+    let at = NOW + 2;
+    let query = signed_query(&format!("&RequestTime={at}&Sign={}", sign(TOKEN, at)));
+    refused(&layer, post(&query, UNREAD), StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn an_unbounded_window_does_not_overflow() {
+    // The receiver's clock at the epoch, now, and far past anything `RequestTime` can say.
+    for clock in [0, NOW, i64::MAX as u64 / 2] {
+        let layer = layer()
+            .token(TOKEN)
+            .time_window(Duration::MAX)
+            .clock(move || UNIX_EPOCH + Duration::from_secs(clock));
+        for at in [0, 1, NOW, u64::MAX] {
+            let query = signed_query(&format!("&RequestTime={at}&Sign={}", sign(TOKEN, at)));
+            let (answer, _) = send(&layer, post(&query, full(EVENT))).await;
+            answer.assert_inner();
+        }
+    }
+}
+
+#[tokio::test]
+async fn upper_case_hex_sign_is_accepted_and_malformed_signs_are_not() {
+    for spelling in [DOC_SIGN.to_ascii_uppercase(), {
+        // Mixed case: each digit is read on its own.
+        let mut mixed = DOC_SIGN.to_owned();
+        mixed.replace_range(..8, &DOC_SIGN[..8].to_ascii_uppercase());
+        mixed
+    }] {
+        let query = signed_query(&format!("&RequestTime={NOW}&Sign={spelling}"));
+        let (answer, _) = send(&signed_layer(), post(&query, full(EVENT))).await;
+        answer.assert_inner();
+    }
+    let cases = [
+        DOC_SIGN[..62].to_owned(),
+        format!("{DOC_SIGN}00"),
+        format!("{}G", &DOC_SIGN[..63]),
+        format!("{}%20", &DOC_SIGN[..63]),
+        format!("0x{}", &DOC_SIGN[..62]),
+        format!("{}%C3%A9", &DOC_SIGN[..62]),
+        DOC_SIGN.repeat(100),
+    ];
+    for bad in cases {
+        let info = unauthorized(&format!("&RequestTime={NOW}&Sign={bad}")).await;
+        assert!(info.contains("64 hexadecimal"), "{bad}: {info}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several apps, several tokens
+
+const PRODUCTION: u64 = APP;
+const STAGING: u64 = 1_400_000_001;
+const OPEN: u64 = 1_400_000_002;
+const CURRENT: &str = "current-token";
+const PREVIOUS: &str = "previous-token";
+const STAGING_TOKEN: &str = "staging-token";
+
+fn per_app_layer() -> RecallLayer {
+    RecallLayer::builder()
+        .signed_app(PRODUCTION, [CURRENT, PREVIOUS])
+        .signed_app(STAGING, [STAGING_TOKEN])
+        .unsigned_app(OPEN)
+        .allow_unsigned_apps()
+        .build()
+        .unwrap()
+        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+}
+
+fn query_for(app: u64, token: Option<&str>) -> String {
+    let mut query = format!("SdkAppid={app}&CallbackCommand={RECALL_COMMAND}&contenttype=json");
+    if let Some(token) = token {
+        query.push_str(&format!("&RequestTime={NOW}&Sign={}", sign(token, NOW)));
+    }
+    query
+}
+
+/// Sends a callback for `app`, signed with `token`, through `layer`; returns the status, and
+/// checks that neither a token nor the signature is in the answer.
+async fn status_for(layer: &RecallLayer, app: u64, token: Option<&str>) -> StatusCode {
+    let query = query_for(app, token);
+    let (answer, seen) = send(layer, post(&query, full(EVENT))).await;
+    let text = String::from_utf8(answer.body.to_vec()).unwrap();
+    for secret in [CURRENT, PREVIOUS, STAGING_TOKEN, "third-token", TOKEN] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    if let Some(token) = token {
+        assert!(!text.contains(&sign(token, NOW)), "{text}");
+    }
+    if answer.status == StatusCode::OK {
+        answer.assert_inner();
+        assert_eq!(seen.event.unwrap().sdk_app_id, SdkAppId::new(app));
+    } else {
+        answer.assert_fail(answer.status);
+        assert_eq!(seen.calls, 0);
+    }
+    answer.status
+}
+
+#[tokio::test]
+async fn each_app_accepts_its_own_tokens_only() {
+    let layer = per_app_layer();
+    let ok = StatusCode::OK;
+    let no = StatusCode::UNAUTHORIZED;
+    let cases = [
+        (PRODUCTION, Some(CURRENT), ok),
+        (PRODUCTION, Some(PREVIOUS), ok),
+        (PRODUCTION, Some(STAGING_TOKEN), no),
+        (PRODUCTION, Some("third-token"), no),
+        (PRODUCTION, None, no),
+        (STAGING, Some(STAGING_TOKEN), ok),
+        (STAGING, Some(CURRENT), no),
+        (STAGING, Some(PREVIOUS), no),
+        (STAGING, None, no),
+        // The unsigned app needs no signature, and ignores one.
+        (OPEN, None, ok),
+        (OPEN, Some("anything"), ok),
+        (1_400_000_003, Some(CURRENT), StatusCode::FORBIDDEN),
+    ];
+    for (app, token, expected) in cases {
+        assert_eq!(
+            status_for(&layer, app, token).await,
+            expected,
+            "{app} {token:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unsigned_app_ignores_sign_and_request_time() {
+    let query = format!("{}&RequestTime=garbage&Sign=garbage", query_for(OPEN, None));
+    let (answer, seen) = send(&per_app_layer(), post(&query, full(EVENT))).await;
+    answer.assert_inner();
+    assert_eq!(seen.event.unwrap().request_time, None);
+}
+
+#[tokio::test]
+async fn rotation_in_the_short_form() {
+    let layer = layer()
+        .tokens([CURRENT, PREVIOUS])
+        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
+    for app in [APP, 1_400_000_001] {
+        assert_eq!(status_for(&layer, app, Some(CURRENT)).await, StatusCode::OK);
+        assert_eq!(
+            status_for(&layer, app, Some(PREVIOUS)).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status_for(&layer, app, Some("third-token")).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // `token` replaces the set: the previous token no longer works.
+    let layer = layer.token(CURRENT);
+    assert_eq!(status_for(&layer, APP, Some(CURRENT)).await, StatusCode::OK);
+    assert_eq!(
+        status_for(&layer, APP, Some(PREVIOUS)).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_per_app_layer_keeps_the_decision_order() {
+    let layer = per_app_layer();
+    // Method before app, app before signature, signature before the query's shape and the body.
+    let get = Request::builder()
+        .method(Method::GET)
+        .uri(format!("/?{}", query_for(1, None)))
+        .body(UNREAD)
+        .unwrap();
+    refused(&layer, get, StatusCode::METHOD_NOT_ALLOWED).await;
+    let query = format!("{}&contenttype=xml", query_for(PRODUCTION, Some("wrong")));
+    refused(&layer, post(&query, UNREAD), StatusCode::UNAUTHORIZED).await;
+    let query = format!("{}&contenttype=xml", query_for(PRODUCTION, Some(CURRENT)));
+    refused(&layer, post(&query, UNREAD), StatusCode::BAD_REQUEST).await;
+    let query = format!("{}&contenttype=xml", query_for(OPEN, None));
+    refused(&layer, post(&query, UNREAD), StatusCode::BAD_REQUEST).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -820,19 +1066,30 @@ async fn acknowledge_mode_still_refuses_bad_callbacks() {
 // Configuration
 
 #[test]
-fn debug_never_shows_the_token() {
-    let layer = layer().token("super-secret-token");
-    let service = ServiceBuilder::new()
-        .layer(layer.clone())
-        .service(Recorder::default().service::<Full<Bytes>>());
-    for text in [
-        format!("{layer:?}"),
-        format!("{layer:#?}"),
-        format!("{:?}", service.get_ref() as *const _),
-    ] {
-        assert!(!text.contains("super-secret"), "{text}");
+fn debug_never_shows_a_token() {
+    let secrets = ["super-secret-token", "previous-secret-token"];
+    let short = layer().tokens(secrets);
+    let built = RecallLayer::builder()
+        .signed_app(APP, secrets)
+        .unsigned_app(OPEN)
+        .allow_unsigned_apps();
+    let built_layer = built.clone().build().unwrap();
+    let service = crate::Recall::new((), &short);
+    let acknowledging = short.clone().acknowledge_fn(|_| std::future::ready(()));
+    let texts = [
+        format!("{short:?}"),
+        format!("{short:#?}"),
+        format!("{built:?}"),
+        format!("{built_layer:?}"),
+        format!("{built_layer:#?}"),
+        format!("{service:?}"),
+        format!("{:?}", crate::Recall::new((), &acknowledging)),
+    ];
+    for text in texts {
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+        assert!(!text.contains(&sign(secrets[0], NOW)), "{text}");
     }
-    assert!(format!("{layer:?}").contains("[redacted]"));
 }
 
 #[test]
@@ -845,6 +1102,18 @@ fn an_empty_allowlist_is_refused() {
 #[should_panic(expected = "token is empty")]
 fn an_empty_token_is_refused() {
     let _ = layer().token("");
+}
+
+#[test]
+#[should_panic(expected = "token is empty")]
+fn an_empty_token_in_a_set_is_refused() {
+    let _ = layer().tokens(["a token", ""]);
+}
+
+#[test]
+#[should_panic(expected = "token set is empty")]
+fn an_empty_token_set_is_refused() {
+    let _ = layer().tokens(Vec::<String>::new());
 }
 
 // The service and its future can be used by axum (`Send + Sync` service, `Send` future) and by
