@@ -139,6 +139,8 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 mod body;
+#[cfg(feature = "axum")]
+mod extract;
 mod future;
 mod layer;
 mod mode;
@@ -150,6 +152,9 @@ mod service;
 pub mod testing;
 
 pub use body::{RequestBody, ResponseBody};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use extract::RecallEventRejection;
 pub use future::ResponseFuture;
 pub use layer::RecallLayer;
 pub use mode::{Acknowledge, Forward, HandlerFn, Mode};
