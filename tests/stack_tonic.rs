@@ -7,14 +7,17 @@ mod common;
 
 use std::time::Duration;
 
+use axum::routing::post;
 use common::*;
+use http::StatusCode;
 use tokio::sync::mpsc;
+use tonic::service::Routes;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::server::HealthReporter;
-use tower_tim_recall::RecallLayer;
+use tower_tim_recall::{Ack, RecallLayer};
 
 /// A named service whose health the tests set.
 const SERVICE: &str = "tim.Recall";
@@ -34,11 +37,16 @@ async fn grpc_server(
             let _ = events.send(event);
         }
     });
+    // The gRPC service, and a route that acknowledges Tencent's other callback commands
+    // (recalls never reach it: the layer answers them).
+    let routes = Routes::new(health_service)
+        .into_axum_router()
+        .route(CALLBACK_PATH, post(|| async { Ack::ok() }));
     let server = Server::start(|listener, signal| async move {
         tonic::transport::Server::builder()
             .accept_http1(true)
             .layer(layer)
-            .add_service(health_service)
+            .add_routes(Routes::from(routes))
             .serve_with_incoming_shutdown(
                 tonic::transport::server::TcpIncoming::from(listener),
                 async move {
@@ -86,6 +94,14 @@ async fn grpc_and_callback_share_one_port() {
     // The HTTP/1.1 callback on the same port: answered by the layer in acknowledge mode.
     let mut client = Client::connect(server.addr).await;
     exchange_callbacks(&mut client, &mut received).await;
+    // Another callback command reaches the route that acknowledges it; without that route,
+    // tonic would answer it as an unknown gRPC method (200, `grpc-status: 12`, no body).
+    let other_command = documented().command("Group.CallbackAfterSendMsg");
+    client.callback(&other_command).await.assert_ok_ack();
+    let reply = client.callback_to("/elsewhere", &other_command).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("grpc-status"), Some("12"), "{reply:?}");
+    assert!(reply.body.is_empty(), "{reply:?}");
     client.close().await;
 
     // gRPC still answers after the callbacks.
