@@ -52,6 +52,7 @@ use crate::protocol::query::CallbackQuery;
 ///     .layer(RecallLayer::new([1400000000]));
 /// # let _ = app;
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecallEventRejection {
     kind: Kind,

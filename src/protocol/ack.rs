@@ -133,6 +133,7 @@ pub(crate) fn json_response<B: From<Bytes>>(status: StatusCode, json: Bytes) -> 
 }
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl axum_core::response::IntoResponse for Ack {
     fn into_response(self) -> axum_core::response::Response {
         self.into_http_response()
