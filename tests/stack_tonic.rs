@@ -146,6 +146,15 @@ async fn a_grpc_stream_is_not_buffered() {
         second.expect("the stream ended").status(),
         ServingStatus::Serving
     );
+    // And the next change, on the same stream.
+    reporter
+        .set_service_status(SERVICE, tonic_health::ServingStatus::NotServing)
+        .await;
+    let third = within("third message", watch.message()).await.unwrap();
+    assert_eq!(
+        third.expect("the stream ended").status(),
+        ServingStatus::NotServing
+    );
 
     drop(watch);
     drop(health);
