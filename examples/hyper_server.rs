@@ -10,8 +10,8 @@
 //! hyper gives `Request<Incoming>`, and the layer hands its inner service the same request with
 //! the body wrapped in [`RequestBody`] (streamed through untouched, or, for a forwarded
 //! callback, the bytes the layer read). A service written for `Request<Incoming>` does not fit
-//! behind the layer: the compiler reports "type mismatch in closure arguments … expected
-//! `Request<RequestBody<Incoming>>`". Take `Request<RequestBody<Incoming>>`, or any body type.
+//! behind the layer: the compiler reports a type mismatch (error E0631, "expected
+//! `Request<RequestBody<Incoming>>`"). Take `Request<RequestBody<Incoming>>`, or any body type.
 //!
 //! Each accepted recall is printed as one JSON line on standard output; `GET /health` answers
 //! `ok`; anything else is a 404. The accept loop is in `examples/demo/mod.rs`.

@@ -72,7 +72,8 @@
 //! that no layer checked answers 500 with `FAIL` and "the recall layer is not installed in front
 //! of this handler", rather than take the callback as checked: see [`RecallEventRejection`].
 //!
-//! The `server` example is this receiver with logging and flags (`cargo run --example server`).
+//! The `server` example is this receiver on one route (`route_layer`), with an access log and
+//! flags: `cargo run --example server`.
 //!
 //! # Acknowledge mode: the layer answers
 //!
@@ -122,8 +123,8 @@
 //! `hyper_util::service::TowerToHyperService` serves a tower stack with hyper 1.x. The service
 //! behind the layer receives hyper's body wrapped in [`RequestBody`]: write it for
 //! `Request<RequestBody<Incoming>>` (or any body), not `Request<Incoming>`, which the compiler
-//! refuses with "type mismatch in closure arguments". Here a server on a free port, and one
-//! callback sent to it over the socket:
+//! refuses with a type mismatch (error E0631, "expected `Request<RequestBody<Incoming>>`"). Here
+//! a server on a free port, and one callback sent to it over the socket:
 //!
 //! ```
 //! use std::convert::Infallible;
