@@ -52,11 +52,12 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Extension, Router};
+use axum::Router;
 use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RECALL_COMMAND};
 
 use flags::Flags;
 
+mod demo;
 mod flags;
 
 /// Where the server listens unless `--addr` says otherwise.
@@ -158,10 +159,12 @@ async fn main() -> ExitCode {
 }
 
 /// `POST /im/callback`. The layer in front has already checked an accepted recall (app, signature,
-/// body) and put its event in the request extensions; any other callback command arrives here
-/// without one.
-async fn callback(recall: Option<Extension<RecallEvent>>) -> Response {
-    if let Some(Extension(event)) = recall {
+/// body) and put its event in the request extensions, where the `Option<RecallEvent>` argument
+/// takes it from; any other callback command arrives here as `None`. (Had the layer been left
+/// out, a recall would be refused with 500 "the recall layer is not installed in front of this
+/// handler" instead of being taken as checked.)
+async fn callback(recall: Option<RecallEvent>) -> Response {
+    if let Some(event) = recall {
         // Tencent waits two seconds for the answer: printing a line is quick; slow work belongs
         // in a queue or a task.
         if let Err(error) = print_event(&event) {
@@ -285,28 +288,7 @@ fn print_hints(addr: std::net::SocketAddr, config: &Config) {
 
 /// Resolves on Ctrl-C, or on SIGTERM on Unix.
 async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            eprintln!("server: cannot listen for Ctrl-C: {error}");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
+    demo::shutdown_signal().await;
     log!("shutting down: finishing the requests under way");
 }
 

@@ -1,5 +1,7 @@
 //! Receive Tencent Cloud IM's `Group.CallbackAfterRecallMsg` callback in any tower stack.
 //!
+//! # The callback
+//!
 //! When a group message is recalled in Tencent Cloud IM (also sold as Tencent Cloud Chat), by a
 //! user in a client app or by an administrator through the REST API, Tencent's backend sends your
 //! app backend an HTTP `POST` to the callback URL configured in the console:
@@ -12,7 +14,10 @@
 //!  "TopicId":"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic","EventTime":1670574414123}
 //! ```
 //!
-//! and waits two seconds for `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`.
+//! and waits two seconds for `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`. With callback
+//! authentication switched on in the console, the URL also carries `RequestTime` (Unix seconds)
+//! and `Sign = hex(SHA-256(token ‖ RequestTime))`. Every callback command of the app (new
+//! messages, joins, recalls…) goes to the same URL, told apart by `CallbackCommand`.
 //!
 //! [`RecallLayer`] is a tower [`Layer`](tower_layer::Layer) that sits in front of an existing
 //! hyper, axum or tonic service and does all of that correctly: it checks the `SdkAppid` against
@@ -23,34 +28,52 @@
 //! request, including other callback commands sent to the same URL, passes through untouched and
 //! unbuffered.
 //!
-//! # Forward mode: your handler answers
+//! ```toml
+//! [dependencies]
+//! tower-tim-recall = { version = "0.1", features = ["axum"] }   # `axum` only for axum apps
 //!
-//! The default. An accepted callback reaches the inner service with its [`RecallEvent`] in the
-//! request extensions (and its body bytes still readable); the handler answers, for example with
-//! [`Ack::ok`].
-//!
+//! [dev-dependencies]
+//! tower-tim-recall = { version = "0.1", features = ["testing"] }
 //! ```
-//! use axum::{routing::post, Extension, Router};
-//! use tower::ServiceExt;
+//!
+//! # A receiver in axum
+//!
+//! The default, forward mode: an accepted callback reaches your handler with its
+//! [`RecallEvent`]; the handler answers with [`Ack`]. With the `axum` feature, `Ack` is an
+//! `IntoResponse` and the handler takes the event as an argument: `Option<RecallEvent>` is
+//! `None` for the other callback commands, which are acknowledged too (without the feature, take
+//! `Option<Extension<RecallEvent>>` and return `Ack::ok().into_http_response()`).
+//!
+//! ```no_run
+//! use axum::{routing::post, Router};
 //! use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
 //!
-//! // Tencent sends every callback command to the same URL: only recalls carry an event, and
-//! // the others are acknowledged too.
-//! async fn callback(recall: Option<Extension<RecallEvent>>) -> http::Response<axum::body::Body> {
-//!     if let Some(Extension(event)) = recall {
+//! async fn callback(recall: Option<RecallEvent>) -> Ack {
+//!     if let Some(event) = recall {
+//!         // Tencent waits two seconds: hand slow work to a queue or a task.
 //!         println!("{} message(s) recalled in {}", event.messages.len(), event.group_id);
 //!     }
-//!     Ack::ok().into_http_response()
+//!     Ack::ok()
 //! }
 //!
-//! let app: Router = Router::new()
-//!     .route("/im/callback", post(callback))
-//!     .layer(RecallLayer::new([1400000000]).token("the console's callback token"));
-//! # let _ = app;
+//! #[tokio::main]
+//! async fn main() {
+//!     let app = Router::new()
+//!         .route("/im/callback", post(callback))
+//!         .layer(RecallLayer::new([1400000000]).token("the console's callback token"));
+//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+//!     axum::serve(listener, app).await.unwrap();
+//! }
 //! ```
 //!
-//! With the `axum` feature, [`Ack`] implements axum's `IntoResponse`, so the handler can return
-//! `Ack` directly.
+//! `Router::layer` puts the layer in front of every route, so a callback is recognized whatever
+//! its path; `Router::route_layer` puts it in front of the routes added before it only. A
+//! handler that takes `RecallEvent` or `Option<RecallEvent>` but is reached by a recall callback
+//! that no layer checked answers 500 with `FAIL` and "the recall layer is not installed in front
+//! of this handler", rather than take the callback as checked: see [`RecallEventRejection`].
+//!
+//! The `server` example is this receiver on one route (`route_layer`), with an access log and
+//! flags: `cargo run --example server`.
 //!
 //! # Acknowledge mode: the layer answers
 //!
@@ -95,6 +118,180 @@
 //! A handler that returns an error gets a 500 answer with a `FAIL` acknowledgement; the error
 //! itself is not shown to Tencent.
 //!
+//! # Plain hyper
+//!
+//! `hyper_util::service::TowerToHyperService` serves a tower stack with hyper 1.x. The service
+//! behind the layer receives hyper's body wrapped in [`RequestBody`]: write it for
+//! `Request<RequestBody<Incoming>>` (or any body), not `Request<Incoming>`, which the compiler
+//! refuses with a type mismatch (error E0631, "expected `Request<RequestBody<Incoming>>`"). Here
+//! a server on a free port, and one callback sent to it over the socket:
+//!
+//! ```
+//! use std::convert::Infallible;
+//!
+//! use bytes::Bytes;
+//! use http::{Request, Response};
+//! use http_body_util::Full;
+//! use hyper::body::Incoming;
+//! use hyper_util::rt::TokioIo;
+//! use hyper_util::service::TowerToHyperService;
+//! use tower::ServiceBuilder;
+//! use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RequestBody};
+//!
+//! async fn app(request: Request<RequestBody<Incoming>>) -> Result<Response<Full<Bytes>>, Infallible> {
+//!     if let Some(event) = request.extensions().get::<RecallEvent>() {
+//!         println!("recalled in {}", event.group_id);
+//!     }
+//!     Ok(Ack::ok().into_http_response())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let service = ServiceBuilder::new()
+//!     .layer(RecallLayer::new([1400000000]))
+//!     .service_fn(app);
+//! let service = TowerToHyperService::new(service);
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//! let addr = listener.local_addr().unwrap();
+//! tokio::spawn(async move {
+//!     loop {
+//!         let (stream, _) = listener.accept().await.unwrap();
+//!         let service = service.clone();
+//!         tokio::spawn(async move {
+//!             let _ = hyper::server::conn::http1::Builder::new()
+//!                 .keep_alive(true) // Tencent reuses connections
+//!                 .serve_connection(TokioIo::new(stream), service)
+//!                 .await;
+//!         });
+//!     }
+//! });
+//!
+//! // Tencent's side, played by the `testing` feature over a hyper client connection.
+//! # use tower_tim_recall::{testing::{read_ack, Callback}, RecalledMessage};
+//! # let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+//! # let (mut sender, connection) =
+//! #     hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+//! # tokio::spawn(connection);
+//! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
+//! let mut request = Callback::new(&event).request::<Full<Bytes>>();
+//! request.headers_mut().insert(http::header::HOST, addr.to_string().parse().unwrap());
+//! let (status, ack) = read_ack(sender.send_request(request).await.unwrap()).await;
+//! assert!(status.is_success() && ack.is_ok());
+//! # }
+//! ```
+//!
+//! The `hyper_server` example runs this with flags and Ctrl-C handling.
+//!
+//! # tonic: gRPC and the callback on one port
+//!
+//! A tonic server serves HTTP/2 gRPC; `accept_http1(true)` lets the same port take Tencent's
+//! HTTP/1.1 callback, and the layer in acknowledge mode answers it. gRPC requests, streaming
+//! ones included, pass through untouched and unbuffered. Tencent's *other* callback commands
+//! would reach tonic and get its answer to an unknown gRPC method (HTTP 200, `grpc-status: 12`,
+//! no body), which Tencent records as failed, so give the callback URL a route that
+//! acknowledges them:
+//!
+//! ```no_run
+//! use axum::routing::post;
+//! use tonic::service::Routes;
+//! use tower_tim_recall::{Ack, RecallLayer};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (_reporter, health) = tonic_health::server::health_reporter();
+//! let recall = RecallLayer::new([1400000000]).acknowledge_fn(|event| {
+//!     println!("recalled in {}", event.group_id);
+//!     std::future::ready(())
+//! });
+//! let routes = Routes::new(health)
+//!     .into_axum_router()
+//!     .route("/im/callback", post(|| async { Ack::ok() })); // the other commands
+//!
+//! tonic::transport::Server::builder()
+//!     .accept_http1(true)
+//!     .layer(recall)
+//!     .add_routes(Routes::from(routes))
+//!     .serve("0.0.0.0:3000".parse()?)
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The `tonic_server` example runs this.
+//!
+//! # Next to tower and tower-http middleware
+//!
+//! The layer takes its place in a `ServiceBuilder` like any other. In the order a user usually
+//! writes them (outermost first):
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use axum::{routing::post, Router};
+//! use http::StatusCode;
+//! use tower::{limit::ConcurrencyLimitLayer, ServiceBuilder, ServiceExt};
+//! use tower_http::{
+//!     catch_panic::CatchPanicLayer, compression::CompressionLayer, timeout::TimeoutLayer,
+//!     trace::TraceLayer,
+//! };
+//! use tower_tim_recall::testing::{read_ack, Callback};
+//! use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = Router::new().route("/im/callback", post(|_: Option<RecallEvent>| async { Ack::ok() }));
+//! let service = ServiceBuilder::new()
+//!     .layer(TraceLayer::new_for_http())
+//!     .layer(CatchPanicLayer::new())
+//!     .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(2)))
+//!     .layer(CompressionLayer::new())
+//!     .layer(ConcurrencyLimitLayer::new(256))
+//!     .layer(RecallLayer::new([1400000000]))
+//!     .service(app);
+//!
+//! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
+//! let response = service.oneshot(Callback::new(&event).request::<axum::body::Body>()).await.unwrap();
+//! let (status, ack) = read_ack(response).await;
+//! assert!(status.is_success() && ack.is_ok());
+//! # }
+//! ```
+//!
+//! Each of these layers works on either side of the recall layer; the side decides what it
+//! sees. Layers outside the recall layer see every request, the layer's refusals included, and
+//! cover the layer's reading of a callback body: a timeout there cuts off a sender that stalls
+//! mid-body, a concurrency limit counts callbacks being read, `CatchPanicLayer` also catches a
+//! panic in an acknowledge-mode handler, and `CompressionLayer` also compresses the layer's
+//! acknowledgements when the sender asks for gzip. Layers inside it see only what it passes on.
+//!
+//! Body types decide which orders compile. The layer changes both: its inner service receives
+//! `Request<RequestBody<B>>` and it answers `Response<ResponseBody<B>>`. [`ResponseBody<B>`]
+//! implements `Body` when `B` does and `Default` when `B` does; [`RequestBody<B>`] implements
+//! `Body` when `B` does, with `Data = Bytes` (the only kind of body the layer accepts; hyper's,
+//! axum's, tonic's and tower-http's bodies all are). The rule that bites: tower-http's
+//! `TimeoutLayer` answers a timeout with an empty body, so the service it wraps must have a
+//! `Default` response body, and a layer that changes the response body to one without `Default`
+//! (`TraceLayer` does) must not sit inside it. With `TimeoutLayer` outside the recall layer and
+//! `TraceLayer` inside:
+//!
+//! ```text
+//! error[E0277]: the trait bound `tower_http::trace::ResponseBody<axum::body::Body, NeverClassifyEos<…>>: Default` is not satisfied
+//!   = note: required for `tower_tim_recall::ResponseBody<tower_http::trace::ResponseBody<…>>` to implement `Default`
+//!   = note: required for `tower_http::timeout::Timeout<Recall<Trace<Router, …>>>` to implement `Service<Request<Incoming>>`
+//! ```
+//!
+//! The fix is to move `TraceLayer` outermost, as above. A layer whose body has no `Default` can
+//! stay inside the recall layer only when nothing outside the recall layer needs `Default`.
+//! The `tower_stack` example serves this stack with hyper; `tests/stack_composition.rs` checks
+//! a callback, a passthrough request and a compressed passthrough response through it.
+//!
+//! # Testing a service behind the layer
+//!
+//! With the `testing` feature, [`testing::Callback`] builds callbacks exactly as Tencent's
+//! backend does (query, signature at a chosen time, body from a typed event or raw JSON), so a
+//! test drives the whole service with `oneshot`, no Tencent account needed; see the
+//! [`testing`] module.
+//!
 //! # What the layer answers
 //!
 //! | request | answer |
@@ -119,7 +316,8 @@
 //! percent-decoding; `contenttype` is compared case-insensitively. A `RequestTime` must be the
 //! plain decimal Unix time in seconds (no sign, no leading zero) within the window, 60 seconds
 //! either way by default; `Sign` is compared in constant time over its decoded bytes, so
-//! upper-case hex is accepted too.
+//! upper-case hex is accepted too. Unknown body fields are ignored, and `EventTime` is read as a
+//! number or a string of digits, as Tencent's documentation shows both.
 //!
 //! # Apps, tokens and rotation
 //!
@@ -158,15 +356,10 @@
 //! reports it, not the sender's: never use it for access control. No token appears in `Debug`
 //! output, error texts or answers.
 //!
-//! # Features
+//! # Tracing
 //!
-//! | feature | what it adds |
-//! | --- | --- |
-//! | `axum` | `IntoResponse` for [`Ack`], so an axum handler can return it |
-//! | `tracing` | a [`tracing`](https://docs.rs/tracing) span for each recall callback, and an event for the layer's decision |
-//!
-//! ## `tracing`
-//!
+//! With the `tracing` feature, the layer reports each recall callback to
+//! [`tracing`](https://docs.rs/tracing).
 //! Only requests that name the recall command get a span; every other request passes through
 //! without a trace of this layer. The span, `recall_callback` at `INFO` (a child of the span
 //! current when the service is called, such as tower-http's `TraceLayer` request span), has
@@ -202,12 +395,28 @@
 //! callbacks. Responses are `Response<`[`ResponseBody<B>`](ResponseBody)`>`: the inner service's
 //! body or the layer's acknowledgement. Both bodies require `Data = Bytes`, as hyper's, axum's
 //! and tonic's bodies have.
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `axum` | `IntoResponse` for [`Ack`]; [`RecallEvent`] and `Option<RecallEvent>` as handler arguments, rejected with [`RecallEventRejection`] |
+//! | `testing` | the [`testing`] module: callbacks as Tencent sends them, and [`testing::read_ack`] for the answers |
+//! | `tracing` | a span for each recall callback and an event for the layer's decision (see [Tracing](#tracing)) |
+//!
+//! # Examples
+//!
+//! In the repository's `examples/` folder, each runnable with `cargo run --example NAME`:
+//! `server` (axum), `hyper_server`, `tonic_server`, `tower_stack` (tower-http layers around the
+//! recall layer), and `simulate`, which plays Tencent's backend against any of them.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 mod body;
 mod builder;
+#[cfg(feature = "axum")]
+mod extract;
 mod future;
 mod layer;
 mod mode;
@@ -222,6 +431,8 @@ mod trace;
 
 pub use body::{RequestBody, ResponseBody};
 pub use builder::{ConfigError, RecallLayerBuilder};
+#[cfg(feature = "axum")]
+pub use extract::RecallEventRejection;
 pub use future::ResponseFuture;
 pub use layer::RecallLayer;
 pub use mode::{Acknowledge, Forward, HandlerFn, Mode};

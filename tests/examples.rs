@@ -115,7 +115,7 @@ fn lines(pipe: impl Read + Send + 'static) -> Receiver<String> {
     receive
 }
 
-/// The `server` example, running; killed when dropped, so also when an assertion fails.
+/// A server example, running; killed when dropped, so also when an assertion fails.
 struct Server {
     child: Child,
     stdout: Receiver<String>,
@@ -124,14 +124,30 @@ struct Server {
 }
 
 impl Server {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(example("server"))
+    /// An example that accepts `APP`, with the signature check on (`TOKEN`), on a free port.
+    fn start_signed(name: &str) -> Self {
+        let app = APP.to_string();
+        Self::start_example(
+            name,
+            &[
+                "--addr",
+                "127.0.0.1:0",
+                "--sdkappid",
+                &app,
+                "--token",
+                TOKEN,
+            ],
+        )
+    }
+
+    fn start_example(name: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(example(name))
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("cannot start the server example");
+            .unwrap_or_else(|error| panic!("cannot start the {name} example: {error}"));
         let stdout = lines(child.stdout.take().expect("stdout"));
         let stderr = lines(child.stderr.take().expect("stderr"));
         let mut server = Self {
@@ -256,16 +272,19 @@ fn seqs(event: &Value) -> Vec<u64> {
 #[test]
 fn simulate_talks_to_server() {
     let app = APP.to_string();
-    let server = Server::start(&[
-        "--addr",
-        "127.0.0.1:0",
-        "--sdkappid",
-        &app,
-        "--token",
-        TOKEN,
-        "--token",
-        PREVIOUS_TOKEN,
-    ]);
+    let server = Server::start_example(
+        "server",
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--sdkappid",
+            &app,
+            "--token",
+            TOKEN,
+            "--token",
+            PREVIOUS_TOKEN,
+        ],
+    );
     let url = server.url();
 
     // A signed recall from a topic: acknowledged, and printed as one JSON line.
@@ -365,6 +384,38 @@ fn simulate_talks_to_server() {
     );
 }
 
+/// The hyper, tonic and tower-http stack examples receive what `simulate` sends, refuse a
+/// wrong signature, and acknowledge other callback commands.
+#[test]
+fn every_stack_example_receives_callbacks() {
+    for name in ["hyper_server", "tonic_server", "tower_stack"] {
+        let server = Server::start_signed(name);
+        let url = server.url();
+
+        let run = simulate(&[
+            "--url", &url, "--token", TOKEN, "--group", "G", "--seq", "5",
+        ]);
+        assert_eq!(run.code, Some(0), "{name}: {run:#?}");
+        let event = server.next_event();
+        assert_eq!(event["SdkAppid"], APP, "{name}: {event}");
+        assert_eq!(event["GroupId"], "G", "{name}: {event}");
+        assert_eq!(seqs(&event), [5], "{name}");
+
+        let run = simulate(&["--url", &url, "--token", "wrong-token"]);
+        assert_eq!(run.code, Some(1), "{name}: {run:#?}");
+        assert!(run.stdout.contains("401"), "{name}: {run:#?}");
+
+        let other = "Group.CallbackAfterSendMsg";
+        let run = simulate(&["--url", &url, "--token", TOKEN, "--command", other]);
+        assert_eq!(run.code, Some(0), "{name}: {run:#?}");
+        assert!(run.stdout.contains("200"), "{name}: {run:#?}");
+        assert!(
+            server.stdout.try_recv().is_err(),
+            "{name}: printed an event for a refused or other callback"
+        );
+    }
+}
+
 #[test]
 fn simulate_without_a_server_exits_2() {
     // A port that was free a moment ago: nothing listens there.
@@ -388,6 +439,9 @@ fn bad_flags_exit_2_with_usage() {
         ("simulate", &["--seq", "-1"][..]),
         ("simulate", &["--request-time", "1"][..]),
         ("simulate", &["--bogus"][..]),
+        ("hyper_server", &["--sdkappid", "x"][..]),
+        ("tonic_server", &["--bogus"][..]),
+        ("tower_stack", &["--token"][..]),
     ] {
         let run = run(name, args);
         assert_eq!(run.code, Some(2), "{name} {args:?}: {run:#?}");
