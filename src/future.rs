@@ -12,7 +12,7 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use crate::body::{Collected, RequestBody, ResponseBody};
-use crate::mode::Mode;
+use crate::mode::{handler_rejection, Mode};
 use crate::protocol::ack::{json_response, Ack};
 use crate::protocol::event::parse_event;
 use crate::protocol::query::QueryContext;
@@ -129,7 +129,7 @@ where
                 StateProj::Handling { future } => {
                     let answer = match ready!(future.poll(cx)) {
                         Ok(()) => (StatusCode::OK, Ack::ok()),
-                        Err(_) => Rejection::HANDLER_FAILED.into_answer(),
+                        Err(error) => handler_rejection(&error).into_answer(),
                     };
                     State::Answer {
                         answer: Some(answer),
