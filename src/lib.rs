@@ -210,6 +210,11 @@
 //! reports it, not the sender's: never use it for access control. The token never appears in
 //! `Debug` output or in answers.
 //!
+//! `SECURITY.md`, at the root of the repository and of the published crate, has the threat
+//! model in full: what the signature does not cover and what follows, replay within the window,
+//! where Tencent publishes its callback senders' addresses (`GetIPList`), the limits the layer
+//! enforces by default and those it leaves to the server, and how to report a vulnerability.
+//!
 //! # Bodies and types
 //!
 //! The inner service receives `Request<`[`RequestBody<B>`](RequestBody)`>`: the original body
