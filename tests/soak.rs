@@ -684,4 +684,18 @@ async fn soak(plan: Plan) {
     assert_eq!(tally.wrong.load(Ordering::SeqCst), 0, "events differ");
     assert_eq!(tally.misrouted.load(Ordering::SeqCst), 0);
     assert_eq!(server_errors, 0, "server-side connection errors");
+
+    // Memory stays flat once warm: buffers, connections and allocator arenas are set up in the
+    // first tenth of the run. The bound is loose on purpose (allocators differ), yet a leak of
+    // a body or an event per request in the long run would pass it several times over.
+    if let (Some(warm), Some(end)) = (warm, end_memory) {
+        let growth = end.rss_kib.saturating_sub(warm.rss_kib);
+        assert!(
+            growth <= MAX_GROWTH_KIB,
+            "resident memory grew by {growth} KiB after warm-up"
+        );
+    }
 }
+
+/// How much the resident set may grow between a tenth of the run and its end.
+const MAX_GROWTH_KIB: u64 = 32 * 1024;

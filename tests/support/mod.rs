@@ -66,6 +66,9 @@ impl Server {
             loop {
                 tokio::select! {
                     _ = &mut signal => break,
+                    // Finished connections are reaped as they end, so that a long run does not
+                    // keep every closed connection's task.
+                    Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                     accepted = listener.accept() => {
                         let (stream, _) = accepted.unwrap();
                         counts.accepted.fetch_add(1, Ordering::SeqCst);
