@@ -12,7 +12,7 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use crate::body::{Collected, RequestBody, ResponseBody};
-use crate::mode::Mode;
+use crate::mode::{handler_rejection, Mode};
 use crate::protocol::ack::{json_response, Ack};
 use crate::protocol::event::parse_event;
 use crate::protocol::query::QueryContext;
@@ -142,10 +142,11 @@ where
                             crate::trace::acknowledged(span);
                             (StatusCode::OK, Ack::ok())
                         }
-                        Err(_) => {
+                        Err(error) => {
+                            let rejection = handler_rejection(&error);
                             #[cfg(feature = "tracing")]
-                            crate::trace::refused(span, &Rejection::HANDLER_FAILED);
-                            Rejection::HANDLER_FAILED.into_answer()
+                            crate::trace::refused(span, &rejection);
+                            rejection.into_answer()
                         }
                     };
                     State::Answer {

@@ -178,10 +178,13 @@ impl<M> RecallLayer<M> {
 
     /// Acknowledge mode with a tower [`Service`] as the handler: each accepted callback's event
     /// is passed to `handler`; when it succeeds the layer answers `OK` itself, without calling
-    /// the inner service; when it fails, the layer answers 500 with a `FAIL` acknowledgement.
+    /// the inner service; when it fails or panics, the layer answers 500 with a `FAIL`
+    /// acknowledgement.
     ///
-    /// Tencent waits two seconds for the answer: a handler should hand slow work on (to a
-    /// channel or a task) rather than do it before returning.
+    /// Tencent waits two seconds for the answer, and the layer has no timer of its own: a
+    /// handler should hand slow work on (to a bounded channel or a task) rather than do it
+    /// before returning, or be wrapped in a timeout. See
+    /// [the crate docs](crate#when-the-handler-fails-panics-or-is-slow).
     pub fn acknowledge<H>(self, handler: H) -> RecallLayer<Acknowledge<H>>
     where
         H: Service<RecallEvent> + Clone,

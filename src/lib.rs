@@ -115,8 +115,91 @@
 //! # }
 //! ```
 //!
-//! A handler that returns an error gets a 500 answer with a `FAIL` acknowledgement; the error
-//! itself is not shown to Tencent.
+//! # When the handler fails, panics or is slow
+//!
+//! Tencent waits two seconds for the answer, ignores what an `OK` says, and records anything
+//! else (another status, a body that is not JSON, no answer in time) as a failed callback in
+//! the console's log; it does not retry unless retries are switched on there. So in acknowledge
+//! mode the layer answers each outcome of the handler as follows, and the connection stays
+//! open for the next request:
+//!
+//! | the handler | the layer answers | the event |
+//! | --- | --- | --- |
+//! | succeeds | 200, `OK` | handled |
+//! | returns an error | 500, `FAIL` "the recall handler failed"; the error is not shown | a failed callback in Tencent's log |
+//! | panics, in `poll_ready`, `call` or its future | 500, `FAIL` "the recall handler panicked"; the message is not shown (the panic hook reports it as usual) | a failed callback in Tencent's log |
+//! | is slow | when it finishes: the layer has no timer of its own | after two seconds, a timeout in Tencent's log |
+//!
+//! The panic is caught by the layer around the handler alone, and only with the default
+//! `panic = "unwind"`; the handler (its clone for that callback) is dropped, and a lock it held
+//! stays poisoned as after any panic.
+//!
+//! To answer within Tencent's two seconds whatever the handler does, put a timeout around it
+//! (its error is answered 500 like any other), or better, make the handler a queue: hand each
+//! event to a bounded channel with `try_send` and let a task do the slow work. The answer is
+//! then immediate, and when the queue is full the callback fails visibly in Tencent's log
+//! instead of being lost without a trace.
+//!
+//! ```
+//! use std::time::Duration;
+//! use tower::{service_fn, ServiceBuilder};
+//! use tower_tim_recall::{RecallEvent, RecallLayer};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (events, mut queue) = tokio::sync::mpsc::channel::<RecallEvent>(1024);
+//! tokio::spawn(async move {
+//!     while let Some(event) = queue.recv().await {
+//!         // The slow work: the database, the search index, push notifications.
+//!         # let _ = event;
+//!     }
+//! });
+//! let handler = ServiceBuilder::new()
+//!     // A handler still running after 1.5 s is answered 500, before Tencent gives up.
+//!     .timeout(Duration::from_millis(1500))
+//!     // `try_send` never waits: a full queue is an error, answered 500.
+//!     .service(service_fn(move |event: RecallEvent| {
+//!         std::future::ready(events.try_send(event))
+//!     }));
+//! let layer = RecallLayer::new([1400000000]).acknowledge(handler);
+//! # let _ = layer;
+//! # }
+//! ```
+//!
+//! In forward mode the inner service is the application's own, and the layer treats it as any
+//! middleware does: its error is the service's error, and its panic unwinds through the layer
+//! (hyper then closes the connection). Compose tower-http's `CatchPanicLayer` and
+//! `TimeoutLayer` with it. Outside the layer, they also cover the layer's own reading of the
+//! body (a sender that stalls); inside, only the application.
+//!
+//! ```
+//! use std::time::Duration;
+//! use axum::{routing::post, Router};
+//! use http::StatusCode;
+//! use tower::ServiceBuilder;
+//! use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
+//! use tower_tim_recall::{Ack, RecallLayer};
+//!
+//! // A panic is answered as a failed callback, in Tencent's format.
+//! fn failed(_panic: Box<dyn std::any::Any + Send>) -> http::Response<axum::body::Body> {
+//!     let mut response = Ack::fail_with_code(500, "internal error").into_http_response();
+//!     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+//!     response
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/im/callback", post(|| async { Ack::ok() }))
+//!     .layer(
+//!         ServiceBuilder::new()
+//!             .layer(CatchPanicLayer::custom(failed))
+//!             .layer(TimeoutLayer::with_status_code(
+//!                 StatusCode::INTERNAL_SERVER_ERROR,
+//!                 Duration::from_millis(1500),
+//!             ))
+//!             .layer(RecallLayer::new([1400000000])),
+//!     );
+//! # let _ = app;
+//! ```
 //!
 //! # Plain hyper
 //!
@@ -387,6 +470,11 @@
 //! reported as `invalid body`, without the parser's message, which can quote the body. The span
 //! covers the layer's work up to its decision; the inner service's own spans are not nested in
 //! it. Without the feature, none of this is compiled.
+//!
+//! `SECURITY.md`, at the root of the repository and of the published crate, has the threat
+//! model in full: what the signature does not cover and what follows, replay within the window,
+//! where Tencent publishes its callback senders' addresses (`GetIPList`), the limits the layer
+//! enforces by default and those it leaves to the server, and how to report a vulnerability.
 //!
 //! # Bodies and types
 //!

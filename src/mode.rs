@@ -1,8 +1,10 @@
 //! What the layer does with an accepted callback: forward it, or acknowledge it itself.
 
+use std::any::Any;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -12,6 +14,7 @@ use tower::ServiceExt;
 use tower_service::Service;
 
 use crate::protocol::event::RecallEvent;
+use crate::protocol::rejection::Rejection;
 
 /// The error a recall handler may return.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -108,7 +111,9 @@ where
 }
 
 pin_project! {
-    /// A handler's work on one event: readiness, then the call.
+    /// A handler's work on one event: readiness, then the call. A panic in the handler's
+    /// `poll_ready`, `call` or future is caught here and becomes a [`HandlerPanicked`] error, so
+    /// that the layer answers it and the connection lives on.
     #[doc(hidden)]
     pub struct HandlerFuture<H: Service<RecallEvent>> {
         #[pin]
@@ -124,8 +129,53 @@ where
     type Output = Result<(), BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let result = ready!(self.project().inner.poll(cx));
-        Poll::Ready(result.map(drop).map_err(Into::into))
+        let inner = self.project().inner;
+        // Unwind safety: after a panic the handler's future is never polled again, only dropped
+        // with the response future, which answers from then on.
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx)));
+        let result = match polled {
+            Ok(poll) => ready!(poll).map(drop).map_err(Into::into),
+            Err(payload) => Err(Box::new(HandlerPanicked::new(payload.as_ref())) as BoxError),
+        };
+        Poll::Ready(result)
+    }
+}
+
+/// The error that stands for a handler that panicked. Its message is the panic's, for logs;
+/// the answer to Tencent never carries it.
+#[derive(Debug)]
+pub(crate) struct HandlerPanicked {
+    message: Option<String>,
+}
+
+impl HandlerPanicked {
+    fn new(payload: &(dyn Any + Send)) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
+        Self { message }
+    }
+}
+
+impl fmt::Display for HandlerPanicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.message {
+            Some(message) => write!(f, "the recall handler panicked: {message}"),
+            None => f.write_str("the recall handler panicked"),
+        }
+    }
+}
+
+impl std::error::Error for HandlerPanicked {}
+
+/// The refusal that answers a handler's failure: 500 either way, with a reason that tells a
+/// panic from an error but carries neither the error nor the panic's message.
+pub(crate) fn handler_rejection(error: &BoxError) -> Rejection {
+    if error.is::<HandlerPanicked>() {
+        Rejection::HANDLER_PANICKED
+    } else {
+        Rejection::HANDLER_FAILED
     }
 }
 
@@ -182,5 +232,33 @@ impl<Fut: Future<Output = ()>> Future for HandlerFnFuture<Fut> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.project().inner.poll(cx).map(Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_keeps_its_message_for_logs_and_is_told_from_an_error() {
+        let text: Box<dyn Any + Send> = Box::new("pool exhausted");
+        let formatted: Box<dyn Any + Send> = Box::new(String::from("seq 7 failed"));
+        let opaque: Box<dyn Any + Send> = Box::new(7_u8);
+        let shown = [text, formatted, opaque].map(|payload| {
+            let error: BoxError = Box::new(HandlerPanicked::new(payload.as_ref()));
+            assert_eq!(handler_rejection(&error), Rejection::HANDLER_PANICKED);
+            error.to_string()
+        });
+        assert_eq!(
+            shown,
+            [
+                "the recall handler panicked: pool exhausted",
+                "the recall handler panicked: seq 7 failed",
+                "the recall handler panicked",
+            ]
+        );
+
+        let error: BoxError = "the queue is full".into();
+        assert_eq!(handler_rejection(&error), Rejection::HANDLER_FAILED);
     }
 }

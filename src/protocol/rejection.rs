@@ -83,6 +83,12 @@ impl Rejection {
         "the recall handler failed",
     );
 
+    /// The handler given to acknowledge mode panicked.
+    pub(crate) const HANDLER_PANICKED: Self = Self::fixed(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the recall handler panicked",
+    );
+
     /// The body is not a recall event; `detail` says which field is wrong. Kept short: a
     /// parser's message may quote a long value from the body.
     pub(crate) fn invalid_body(detail: impl std::fmt::Display) -> Self {

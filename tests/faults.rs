@@ -1,0 +1,474 @@
+//! A handler that fails, panics or is slow: what the layer answers, and what the connection and
+//! the event become.
+//!
+//! | handler | acknowledge mode answers | the event |
+//! | --- | --- | --- |
+//! | returns `Ok` | 200 `OK` | handled |
+//! | returns `Err` | 500 `FAIL` "the recall handler failed", the error not shown | Tencent records a failed callback |
+//! | panics (in `poll_ready`, `call` or its future) | 500 `FAIL` "the recall handler panicked", the message not shown; the connection lives on | Tencent records a failed callback |
+//! | is slow | the layer waits: it has no timer; a `tower::timeout` around the handler turns it into 500 | Tencent records a failed callback |
+//!
+//! In forward mode the inner service is the application's own: tower-http's `CatchPanicLayer`
+//! and `TimeoutLayer` compose with the layer, inside or outside it.
+
+mod support;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{header, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Full};
+use tokio::sync::{mpsc, watch};
+use tower::{service_fn, BoxError, Service, ServiceBuilder, ServiceExt};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_tim_recall::testing::{read_ack, Callback};
+use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage, RequestBody};
+
+use support::{within, Client, Server};
+
+const APP: u64 = 1_400_000_000;
+/// Every deliberate panic carries this, and only those are kept out of the test output.
+const PANIC_MARK: &str = "deliberate panic in a test";
+
+/// A recall in `group`: the group name tells the test handlers what to do.
+fn event(group: &str, seq: u32) -> RecallEvent {
+    RecallEvent::new(APP, group, [RecalledMessage::new(seq, None)])
+}
+
+fn callback(group: &str, seq: u32) -> Request<Full<Bytes>> {
+    Callback::new(&event(group, seq)).request()
+}
+
+/// The rest of the application, behind the layer: counts its calls, answers 204.
+#[derive(Clone)]
+struct Application {
+    calls: Arc<AtomicUsize>,
+}
+
+impl Application {
+    fn new(calls: &Arc<AtomicUsize>) -> Self {
+        Self {
+            calls: Arc::clone(calls),
+        }
+    }
+}
+
+impl<B> Service<Request<B>> for Application {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _request: Request<B>) -> Self::Future {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let mut response = Response::new(Full::default());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        std::future::ready(Ok(response))
+    }
+}
+
+/// Sends one callback through `layer` in front of the application, and reads the answer. The
+/// application must not be called.
+async fn answer<H>(layer: RecallLayer<tower_tim_recall::Acknowledge<H>>) -> (StatusCode, Ack)
+where
+    H: Service<RecallEvent> + Clone,
+    H::Error: Into<BoxError>,
+{
+    let calls = Arc::new(AtomicUsize::new(0));
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service(Application::new(&calls));
+    let response = within("oneshot", service.oneshot(callback("@TGS#fault", 1)))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "the application was called"
+    );
+    read_ack(response).await
+}
+
+fn assert_fail(answer: &(StatusCode, Ack), status: StatusCode, info: &str) {
+    let (got, ack) = answer;
+    assert_eq!(*got, status, "{ack:?}");
+    assert!(!ack.is_ok(), "{ack:?}");
+    assert_eq!(ack.error_code(), i64::from(status.as_u16()));
+    assert_eq!(ack.error_info(), info);
+}
+
+/// A panic payload that is not a message.
+struct DeliberatePanic;
+
+/// Keeps the deliberate panics (and only them) out of the test output.
+fn quiet_deliberate_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            let deliberate = payload.is::<DeliberatePanic>()
+                || message.is_some_and(|message| message.contains(PANIC_MARK));
+            if !deliberate {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Closes the client, stops the server, and checks that one connection carried every request
+/// and ended without an error on either side.
+async fn one_clean_connection(client: Client<Full<Bytes>>, server: Server) {
+    client
+        .close()
+        .await
+        .expect("the connection ended with an error");
+    let connections = server.stop().await;
+    assert_eq!(connections.accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(connections.failed.load(Ordering::SeqCst), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acknowledge mode: an error
+
+#[tokio::test]
+async fn a_handler_error_is_answered_500_without_the_error() {
+    let failing = service_fn(|_event: RecallEvent| async {
+        Err::<(), _>(std::io::Error::other("database unreachable at 10.0.0.5"))
+    });
+    let answer = answer(RecallLayer::new([APP]).acknowledge(failing)).await;
+    assert_fail(
+        &answer,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the recall handler failed",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acknowledge mode: a panic, wherever in the handler it happens
+
+/// A handler service that panics in `poll_ready`.
+#[derive(Clone)]
+struct PanicsWhenPolled;
+
+impl Service<RecallEvent> for PanicsWhenPolled {
+    type Response = ();
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<(), Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        panic!("{PANIC_MARK}: poll_ready, secret=hunter2")
+    }
+
+    fn call(&mut self, _event: RecallEvent) -> Self::Future {
+        std::future::ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn a_handler_panic_is_caught_and_answered_500_without_the_message() {
+    quiet_deliberate_panics();
+    let panicked = |answer: (StatusCode, Ack)| {
+        assert_fail(
+            &answer,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the recall handler panicked",
+        );
+    };
+
+    // In the handler's future, after it has started.
+    let in_future = RecallLayer::new([APP]).acknowledge_fn(|_event| async {
+        tokio::task::yield_now().await;
+        panic!("{PANIC_MARK}: future, secret=hunter2");
+    });
+    panicked(answer(in_future).await);
+
+    // In `call`, before any future exists.
+    let in_call = service_fn(
+        |_event: RecallEvent| -> std::future::Ready<Result<(), Infallible>> {
+            panic!("{PANIC_MARK}: call, secret=hunter2")
+        },
+    );
+    panicked(answer(RecallLayer::new([APP]).acknowledge(in_call)).await);
+
+    // In `poll_ready`.
+    panicked(answer(RecallLayer::new([APP]).acknowledge(PanicsWhenPolled)).await);
+
+    // A panic whose payload is not a message.
+    let odd_payload = RecallLayer::new([APP]).acknowledge_fn(|_event| async {
+        panic::panic_any(DeliberatePanic);
+    });
+    panicked(answer(odd_payload).await);
+}
+
+#[tokio::test]
+async fn a_panicking_handler_leaves_the_keep_alive_connection_serving() {
+    quiet_deliberate_panics();
+    let (events, mut handled) = mpsc::unbounded_channel();
+    let layer = RecallLayer::new([APP]).acknowledge_fn(move |event: RecallEvent| {
+        let events = events.clone();
+        async move {
+            if event.group_id == "@TGS#panic" {
+                panic!("{PANIC_MARK}: over a socket");
+            }
+            events.send(event).unwrap();
+        }
+    });
+    let calls = Arc::new(AtomicUsize::new(0));
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service(Application::new(&calls));
+    let server = Server::http1(service).await;
+    let mut client = Client::<Full<Bytes>>::connect(server.addr).await.unwrap();
+
+    for (group, seq) in [("@TGS#a", 1), ("@TGS#panic", 2), ("@TGS#b", 3)] {
+        let response = within("send", client.send(callback(group, seq)))
+            .await
+            .expect("the connection failed");
+        let answer = read_ack(response.map(Full::new)).await;
+        if group == "@TGS#panic" {
+            assert_fail(
+                &answer,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the recall handler panicked",
+            );
+        } else {
+            assert!(answer.0 == StatusCode::OK && answer.1.is_ok(), "{answer:?}");
+            let event = within("event", handled.recv()).await.unwrap();
+            assert_eq!(
+                (event.group_id.as_str(), event.messages[0].msg_seq),
+                (group, seq)
+            );
+        }
+    }
+    // Other requests on the same connection still reach the application.
+    let other = Request::get("/health").body(Full::default()).unwrap();
+    let response = within("send", client.send(other)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    one_clean_connection(client, server).await;
+    assert!(
+        handled.try_recv().is_err(),
+        "the panicking event was delivered"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acknowledge mode: a slow handler
+
+#[tokio::test]
+async fn the_layer_waits_for_a_slow_handler_and_imposes_no_timer() {
+    let (started, mut handler_has) = mpsc::unbounded_channel();
+    let (release, released) = watch::channel(false);
+    let layer = RecallLayer::new([APP]).acknowledge_fn(move |event: RecallEvent| {
+        let started = started.clone();
+        let mut released = released.clone();
+        async move {
+            started.send(event).unwrap();
+            released.wait_for(|go| *go).await.unwrap();
+        }
+    });
+    let calls = Arc::new(AtomicUsize::new(0));
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service(Application::new(&calls));
+    let mut call = std::pin::pin!(service.oneshot(callback("@TGS#slow", 7)));
+
+    // The handler holds the event, and the answer waits for it.
+    let event = tokio::select! {
+        biased;
+        _ = &mut call => panic!("answered before the handler finished"),
+        event = handler_has.recv() => event.unwrap(),
+    };
+    assert_eq!(event.group_id, "@TGS#slow");
+    release.send(true).unwrap();
+    let (status, ack) = read_ack(within("answer", call).await.unwrap()).await;
+    assert!(status == StatusCode::OK && ack.is_ok(), "{ack:?}");
+}
+
+#[tokio::test]
+async fn a_timeout_around_the_handler_answers_500() {
+    // The handler never finishes; tower's timeout, composed around it, gives up.
+    let stuck = service_fn(|_event: RecallEvent| std::future::pending::<Result<(), Infallible>>());
+    let handler = ServiceBuilder::new()
+        .timeout(Duration::from_millis(100))
+        .service(stuck);
+    let answer = answer(RecallLayer::new([APP]).acknowledge(handler)).await;
+    assert_fail(
+        &answer,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the recall handler failed",
+    );
+}
+
+#[tokio::test]
+async fn a_bounded_channel_answers_at_once_and_a_full_one_answers_500() {
+    let (events, mut queue) = mpsc::channel::<RecallEvent>(2);
+    let handler = service_fn(move |event: RecallEvent| {
+        // `try_send` never waits: a full queue fails the callback instead of holding Tencent.
+        std::future::ready(events.try_send(event))
+    });
+    let calls = Arc::new(AtomicUsize::new(0));
+    let service = ServiceBuilder::new()
+        .layer(RecallLayer::new([APP]).acknowledge(handler))
+        .service(Application::new(&calls));
+    let send = |seq: u32| {
+        let service = service.clone();
+        async move {
+            let response = service.oneshot(callback("@TGS#queue", seq)).await.unwrap();
+            read_ack(response).await
+        }
+    };
+
+    for seq in [1, 2] {
+        let (status, ack) = send(seq).await;
+        assert!(status == StatusCode::OK && ack.is_ok(), "{ack:?}");
+    }
+    // Nobody consumes: the third is refused, so Tencent's log shows the failure.
+    assert_fail(
+        &send(3).await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the recall handler failed",
+    );
+    // Once the consumer catches up, callbacks are accepted again; nothing was lost silently.
+    let seqs: Vec<u32> = [queue.recv().await, queue.recv().await]
+        .into_iter()
+        .map(|event| event.unwrap().messages[0].msg_seq)
+        .collect();
+    assert_eq!(seqs, [1, 2]);
+    let (status, ack) = send(4).await;
+    assert!(status == StatusCode::OK && ack.is_ok(), "{ack:?}");
+    assert_eq!(queue.recv().await.unwrap().messages[0].msg_seq, 4);
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward mode: the application's own handler, with tower-http's middleware
+
+/// The application's callback handler: panics for `@TGS#panic`, never answers for `@TGS#slow`,
+/// acknowledges the rest.
+#[derive(Clone)]
+struct CallbackHandler;
+
+impl<B> Service<Request<RequestBody<B>>> for CallbackHandler {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<RequestBody<B>>) -> Self::Future {
+        let group = request
+            .extensions()
+            .get::<RecallEvent>()
+            .map(|event| event.group_id.clone());
+        Box::pin(async move {
+            match group.as_deref() {
+                Some("@TGS#panic") => panic!("{PANIC_MARK}: forward mode"),
+                Some("@TGS#slow") => std::future::pending().await,
+                Some(_) => Ok(Ack::ok().into_http_response()),
+                None => Ok(Response::new(Full::from("not a recall"))),
+            }
+        })
+    }
+}
+
+/// What the application answers when its handler panics: a `FAIL` acknowledgement, so that
+/// Tencent's log shows the failure.
+fn fail_on_panic(_panic: Box<dyn std::any::Any + Send>) -> Response<Full<Bytes>> {
+    let mut response =
+        Ack::fail_with_code(500, "the callback handler panicked").into_http_response();
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
+
+async fn body_of<B>(response: Response<B>) -> Bytes
+where
+    B: Body,
+    B::Error: std::fmt::Debug,
+{
+    response.into_body().collect().await.unwrap().to_bytes()
+}
+
+#[tokio::test]
+async fn forward_mode_catch_panic_outside_the_layer_keeps_the_connection() {
+    quiet_deliberate_panics();
+    let service = ServiceBuilder::new()
+        .layer(CatchPanicLayer::custom(fail_on_panic))
+        .layer(RecallLayer::new([APP]))
+        .service(CallbackHandler);
+    let server = Server::http1(service).await;
+    let mut client = Client::<Full<Bytes>>::connect(server.addr).await.unwrap();
+
+    let ok = within("send", client.send(callback("@TGS#a", 1)))
+        .await
+        .unwrap();
+    assert!(read_ack(ok.map(Full::new)).await.1.is_ok());
+    let panicked = within("send", client.send(callback("@TGS#panic", 2)))
+        .await
+        .unwrap();
+    assert_fail(
+        &read_ack(panicked.map(Full::new)).await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the callback handler panicked",
+    );
+    let ok = within("send", client.send(callback("@TGS#b", 3)))
+        .await
+        .unwrap();
+    assert!(read_ack(ok.map(Full::new)).await.1.is_ok());
+
+    one_clean_connection(client, server).await;
+}
+
+#[tokio::test]
+async fn forward_mode_catch_panic_and_timeout_inside_the_layer() {
+    quiet_deliberate_panics();
+    // Inside the layer, these wrap only the application: the layer's own refusals never
+    // reach them.
+    let service = ServiceBuilder::new()
+        .layer(RecallLayer::new([APP]))
+        .layer(CatchPanicLayer::custom(fail_on_panic))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Duration::from_millis(100),
+        ))
+        .service(CallbackHandler);
+    let send = |request: Request<Full<Bytes>>| within("oneshot", service.clone().oneshot(request));
+
+    let answer = read_ack(send(callback("@TGS#panic", 1)).await.unwrap()).await;
+    assert_fail(
+        &answer,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the callback handler panicked",
+    );
+
+    // tower-http's timeout answers with an empty body: Tencent records any non-JSON answer as
+    // a failed callback, as it should.
+    let response = send(callback("@TGS#slow", 2)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body_of(response).await.is_empty());
+
+    let answer = read_ack(send(callback("@TGS#ok", 3)).await.unwrap()).await;
+    assert!(answer.0 == StatusCode::OK && answer.1.is_ok(), "{answer:?}");
+    let other = Request::get("/").body(Full::default()).unwrap();
+    assert_eq!(body_of(send(other).await.unwrap()).await, "not a recall");
+}
