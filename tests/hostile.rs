@@ -25,7 +25,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
-use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
+use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_tim_recall::testing::{read_ack, Callback};
 use tower_tim_recall::{sign, RecallEvent, RecallLayer, RequestBody, ResponseBody};
 
