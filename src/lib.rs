@@ -138,6 +138,11 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
+/// Entry points for the fuzz targets in `fuzz/`; not part of the API (see `src/fuzzing.rs`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
 mod body;
 mod future;
 mod layer;
