@@ -11,14 +11,14 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, Uri};
-use http_body::{Body, Frame, SizeHint};
+use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
@@ -28,6 +28,9 @@ use tokio::task::JoinSet;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_tim_recall::testing::{read_ack, Callback};
 use tower_tim_recall::{sign, RecallEvent, RecallLayer, RequestBody, ResponseBody};
+
+mod support;
+use support::{End, Script};
 
 const APP: u64 = 1_400_000_000;
 const TOKEN: &str = "xxxxyyyy";
@@ -114,77 +117,6 @@ impl Body for Unread {
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         panic!("the layer read a body it should not have read")
-    }
-}
-
-/// A scripted body: `count` frames of `chunk`, then an end, an error or a stall. It counts its
-/// polls and says when it is dropped; it gives no size hint.
-struct Script {
-    chunk: Bytes,
-    count: usize,
-    tail: Option<Bytes>,
-    end: End,
-    polls: Arc<AtomicUsize>,
-    dropped: Arc<AtomicBool>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum End {
-    Finish,
-    Fail,
-    Stall,
-}
-
-impl Script {
-    fn new(chunk: &'static [u8], count: usize, end: End) -> Self {
-        Self {
-            chunk: Bytes::from_static(chunk),
-            count,
-            tail: None,
-            end,
-            polls: Arc::default(),
-            dropped: Arc::default(),
-        }
-    }
-
-    /// After the repeated frames, one more frame with `tail`.
-    fn then(mut self, tail: &'static str) -> Self {
-        self.tail = Some(Bytes::from_static(tail.as_bytes()));
-        self
-    }
-}
-
-impl Drop for Script {
-    fn drop(&mut self) {
-        self.dropped.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Body for Script {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        self.polls.fetch_add(1, Ordering::SeqCst);
-        if self.count > 0 {
-            self.count -= 1;
-            return Poll::Ready(Some(Ok(Frame::data(self.chunk.clone()))));
-        }
-        if let Some(tail) = self.tail.take() {
-            return Poll::Ready(Some(Ok(Frame::data(tail))));
-        }
-        match self.end {
-            End::Finish => Poll::Ready(None),
-            End::Fail => Poll::Ready(Some(Err(std::io::Error::other("connection reset")))),
-            End::Stall => Poll::Pending,
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
 
@@ -840,6 +772,38 @@ async fn numbers_out_of_range_are_refused() {
 }
 
 #[tokio::test]
+async fn fields_the_layer_skips_are_checked_for_syntax_not_range() {
+    // As documented: numbers and escapes in fields the layer does not read are passed on as
+    // sent, even where serde_json would refuse them in a `Value` (`1e400`, a lone surrogate).
+    for field in [
+        r#""x":1e400"#,
+        r#""x":-1e400"#,
+        r#""x":123456789012345678901234567890"#,
+        r#""x":"\ud800""#,
+        r#""x":["\udc00",{"y":"\u0000"}]"#,
+    ] {
+        let body = event_with(field);
+        let inner = send(&layer(), post(QUERY, full(body.clone())))
+            .await
+            .reached_inner()
+            .await;
+        assert_eq!(*inner.body.lock().unwrap(), body);
+    }
+    // Bad syntax there is refused like anywhere else.
+    for field in [
+        r#""x":01"#,
+        r#""x":1e"#,
+        r#""x":"\x""#,
+        r#""x":[1,]"#,
+        r#""x":tru"#,
+        r#""x":{"a"}"#,
+        r#""x""#,
+    ] {
+        bad_body(&layer(), event_with(field), "invalid body").await;
+    }
+}
+
+#[tokio::test]
 async fn duplicate_keys_of_read_fields_are_refused() {
     for body in [
         r#"{"GroupId":"g","GroupId":"g","MsgSeqList":[]}"#,
@@ -925,7 +889,7 @@ async fn nul_bytes_are_refused_unless_escaped_inside_a_string() {
 
 #[tokio::test]
 async fn a_hundred_thousand_tiny_chunks_under_the_limit_are_joined() {
-    let body = Script::new(b" ", 100_000, End::Finish).then(EVENT);
+    let body = Script::repeat(b" ", 100_000, End::Finish).then(EVENT);
     let limit = 128 * 1024;
     let inner = send(&layer().body_limit(limit), post(QUERY, body))
         .await
@@ -939,7 +903,7 @@ async fn a_hundred_thousand_tiny_chunks_under_the_limit_are_joined() {
 
 #[tokio::test]
 async fn a_hundred_thousand_tiny_chunks_over_the_limit_stop_at_the_limit() {
-    let body = Script::new(b" ", 100_000, End::Finish).then(EVENT);
+    let body = Script::repeat(b" ", 100_000, End::Finish).then(EVENT);
     let polls = Arc::clone(&body.polls);
     let info = send(&layer(), post(QUERY, body))
         .await
@@ -954,7 +918,7 @@ async fn a_hundred_thousand_tiny_chunks_over_the_limit_stop_at_the_limit() {
 async fn empty_frames_forever_are_read_without_growth_and_yield() {
     // A body that is always ready with empty frames never passes the limit: the layer keeps
     // reading, yielding to the executor between batches, until the caller's timeout ends it.
-    let body = Script::new(b"", usize::MAX, End::Finish);
+    let body = Script::repeat(b"", usize::MAX, End::Finish);
     let polls = Arc::clone(&body.polls);
     let dropped = Arc::clone(&body.dropped);
     let inner = Inner::default();
@@ -977,7 +941,7 @@ async fn empty_frames_forever_are_read_without_growth_and_yield() {
 #[tokio::test]
 async fn a_stalled_body_is_bounded_by_the_callers_timeout_and_released() {
     for chunks in [0, 1, 1000] {
-        let body = Script::new(b" ", chunks, End::Stall);
+        let body = Script::repeat(b" ", chunks, End::Stall);
         let dropped = Arc::clone(&body.dropped);
         let inner = Inner::default();
 
@@ -994,7 +958,7 @@ async fn a_stalled_body_is_bounded_by_the_callers_timeout_and_released() {
 
         // With `tower::timeout` around the layer, the caller gets `Elapsed`, and everything the
         // request held is released.
-        let body = Script::new(b" ", chunks, End::Stall);
+        let body = Script::repeat(b" ", chunks, End::Stall);
         let dropped = Arc::clone(&body.dropped);
         let service = ServiceBuilder::new()
             .timeout(Duration::from_millis(50))
@@ -1011,7 +975,7 @@ async fn a_stalled_body_is_bounded_by_the_callers_timeout_and_released() {
 #[tokio::test]
 async fn a_body_that_errors_mid_stream_is_refused() {
     for (chunks, tail) in [(0, ""), (1, ""), (10_000, ""), (0, EVENT)] {
-        let mut body = Script::new(b" ", chunks, End::Fail);
+        let mut body = Script::repeat(b" ", chunks, End::Fail);
         if !tail.is_empty() {
             body = body.then(tail);
         }

@@ -9,15 +9,16 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use http_body::{Body, Frame, SizeHint};
+use http_body::Body;
 use http_body_util::Full;
 use tower::{service_fn, Layer, ServiceExt};
 use tower_tim_recall::{RecallLayer, RequestBody};
+
+mod support;
+use support::{End, Script};
 
 // ---------------------------------------------------------------------------------------------
 // The counting allocator
@@ -264,40 +265,16 @@ fn a_repeated_parameter_keeps_no_values() {
 // ---------------------------------------------------------------------------------------------
 // Bodies in tiny chunks
 
-/// `total` bytes of whitespace, one byte per frame, then (when `tail` is set) a whole event.
-struct Drip {
-    left: usize,
-    tail: Option<Bytes>,
-}
-
-impl Body for Drip {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        if self.left > 0 {
-            self.left -= 1;
-            return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b" ")))));
-        }
-        Poll::Ready(self.tail.take().map(|tail| Ok(Frame::data(tail))))
+/// `leading_spaces` one-byte frames of whitespace, then (when `tail` is set) a whole event.
+fn drip(leading_spaces: usize, tail: Option<&'static str>) -> Request<Script> {
+    let mut body = Script::repeat(b" ", leading_spaces, End::Finish);
+    if let Some(tail) = tail {
+        body = body.then(tail);
     }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
-    }
-}
-
-fn drip(leading_spaces: usize, tail: Option<&'static str>) -> Request<Drip> {
     Request::builder()
         .method(Method::POST)
         .uri(format!("/im/callback?SdkAppid={APP}&{COMMAND}"))
-        .body(Drip {
-            left: leading_spaces,
-            tail: tail.map(|tail| Bytes::from_static(tail.as_bytes())),
-        })
+        .body(body)
         .unwrap()
 }
 

@@ -8,21 +8,21 @@
 //! `serde_json::Value`. Case counts keep the file to a few seconds in a debug build.
 
 use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, Uri};
-use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tower::{service_fn, Layer, ServiceExt};
 use tower_tim_recall::{Ack, RecallLayer, RequestBody};
+
+mod support;
+use support::{End, Script};
 
 const APP: u64 = 1_400_000_000;
 const TOKEN: &str = "xxxxyyyy";
@@ -215,14 +215,15 @@ fn run(case: &Case, query: &str, cuts: &[usize], content_length: bool) -> Decisi
     }
     let calls = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&calls);
-    let inner = service_fn(move |request: Request<RequestBody<Chunks>>| {
+    let inner = service_fn(move |request: Request<RequestBody<Script>>| {
         counted.fetch_add(1, Ordering::SeqCst);
         async move {
             let _ = request.into_body().collect().await;
             Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"inner"))))
         }
     });
-    let body = chunked(&case.body, cuts, case.fails);
+    let end = if case.fails { End::Fail } else { End::Finish };
+    let body = Script::cut(&case.body, cuts, end);
     let mut request = Request::new(body);
     *request.method_mut() = case.method.clone();
     *request.uri_mut() = uri;
@@ -258,50 +259,6 @@ fn run(case: &Case, query: &str, cuts: &[usize], content_length: bool) -> Decisi
     Decision {
         status: status.as_u16(),
         inner,
-    }
-}
-
-/// A body of chunks, each ready at once, without a size hint; then an error if `fails`.
-struct Chunks {
-    chunks: std::vec::IntoIter<Bytes>,
-    fails: bool,
-}
-
-fn chunked(body: &[u8], cuts: &[usize], fails: bool) -> Chunks {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    let mut cuts: Vec<usize> = cuts.iter().map(|&cut| cut.min(body.len())).collect();
-    cuts.sort_unstable();
-    for cut in cuts {
-        chunks.push(Bytes::copy_from_slice(&body[start..cut]));
-        start = cut;
-    }
-    chunks.push(Bytes::copy_from_slice(&body[start..]));
-    Chunks {
-        chunks: chunks.into_iter(),
-        fails,
-    }
-}
-
-impl Body for Chunks {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        if let Some(chunk) = self.chunks.next() {
-            return Poll::Ready(Some(Ok(Frame::data(chunk))));
-        }
-        if std::mem::take(&mut self.fails) {
-            return Poll::Ready(Some(Err(std::io::Error::other("reset"))));
-        }
-        Poll::Ready(None)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
 
