@@ -156,8 +156,9 @@
 //! - **Slow or broken peers**: a body that stalls keeps the callback waiting, as any body
 //!   read does; bound it with [`tower::timeout`](https://docs.rs/tower/latest/tower/timeout/)
 //!   around the layer or your server's read timeout, and dropping the response future releases
-//!   the body, the bytes read and the inner service's copy. A body that fails mid-stream,
-//!   including a client that disconnects, is answered 400 and the inner service is not called.
+//!   the body, the bytes read and the inner service's copy. A body that fails mid-stream is
+//!   refused with 400 and the inner service is not called; when the failure is a client that
+//!   disconnected, the server simply drops the callback, and keeps serving the others.
 //!
 //! # Bodies and types
 //!
