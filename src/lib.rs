@@ -385,7 +385,7 @@
 //! | the app is signed, and `Sign` / `RequestTime` missing, repeated, malformed, outside the time window or matching none of its tokens | 401, body never read |
 //! | `CallbackCommand` repeated, or `contenttype` other than `json` | 400, body never read |
 //! | body over the limit, by `Content-Length` or while reading | 413 |
-//! | body not one JSON object, `GroupId` or `MsgSeqList` missing, a field of the wrong type, the body's `CallbackCommand` not the recall command | 400 |
+//! | body not one JSON object, not UTF-8, nested deeper than 127 levels, `GroupId` or `MsgSeqList` missing, a field of the wrong type or given twice, the body's `CallbackCommand` not the recall command | 400 |
 //! | valid | forwarded with the event, or acknowledged `OK` by the layer |
 //!
 //! Every refusal is answered by the layer with `Content-Type: application/json` and
@@ -476,6 +476,39 @@
 //! where Tencent publishes its callback senders' addresses (`GetIPList`), the limits the layer
 //! enforces by default and those it leaves to the server, and how to report a vulnerability.
 //!
+//! # Hostile input
+//!
+//! The callback URL faces the internet; what a stranger can send costs the layer little and
+//! gets the answer above:
+//!
+//! - **Query strings** are read in one pass. Names are compared after percent-decoding without
+//!   allocating; only the first value of each parameter the layer reads is decoded, so a
+//!   repeated parameter keeps no values and thousands of unread parameters cost no more memory
+//!   than ten. As the URL standard has it, only `&` separates parameters (`;` is text), a
+//!   parameter without `=` has an empty value, an invalid escape such as `%zz` is kept as
+//!   written, and decoded bytes that are not UTF-8 become U+FFFD (so they never match a name or
+//!   value). `SdkAppid` with leading zeros is the same number. Raw bytes that are not UTF-8,
+//!   and request targets longer than 65 534 bytes, never reach a tower service: `http::Uri`
+//!   refuses them, and hyper answers 400 or 414 itself.
+//! - **Bodies** are read frame by frame up to the limit, however they are cut: 100 000
+//!   one-byte frames are joined into one buffer (which never grows past twice the limit) or
+//!   refused with 413 at the first byte past it; an endless stream of empty frames is read 64
+//!   frames per poll, yielding in between. A body must be UTF-8 JSON (RFC 8259): a byte-order
+//!   mark, UTF-16 or invalid UTF-8 anywhere, even in a field the layer skips, is refused with
+//!   400. Arrays and objects may nest 127 levels, as deep as `serde_json` parses into a
+//!   `Value`, so that the inner service can always parse what it is handed; deeper nesting
+//!   anywhere is refused with 400, without recursion. Fields the layer reads are range-checked
+//!   (`MsgSeq` of `-1`, `1.5`, `4294967296` or `1e400` is refused) and may not be given twice;
+//!   fields it skips are checked for JSON syntax only, so a repeated unknown key, a `1e400` or
+//!   a lone `\ud800` there is passed on as sent. A NUL byte is refused as JSON refuses it; an
+//!   escaped `\u0000` inside a string is a character like any other.
+//! - **Slow or broken peers**: a body that stalls keeps the callback waiting, as any body
+//!   read does; bound it with [`tower::timeout`](https://docs.rs/tower/latest/tower/timeout/)
+//!   around the layer or your server's read timeout, and dropping the response future releases
+//!   the body, the bytes read and the inner service's copy. A body that fails mid-stream is
+//!   refused with 400 and the inner service is not called; when the failure is a client that
+//!   disconnected, the server simply drops the callback, and keeps serving the others.
+//!
 //! # Bodies and types
 //!
 //! The inner service receives `Request<`[`RequestBody<B>`](RequestBody)`>`: the original body
@@ -501,6 +534,11 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
+/// Entry points for the fuzz targets in `fuzz/`; not part of the API (see `src/fuzzing.rs`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
 mod body;
 mod builder;
 #[cfg(feature = "axum")]

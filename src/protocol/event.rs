@@ -148,12 +148,63 @@ pub(crate) fn parse_event(body: &[u8], context: QueryContext) -> Result<RecallEv
     if first != Some(&b'{') {
         return Err(Rejection::NOT_AN_OBJECT);
     }
-    let mut event: RecallEvent = serde_json::from_slice(body).map_err(Rejection::invalid_body)?;
+    // JSON text is UTF-8 (RFC 8259, 8.1). serde_json checks the strings it reads, but not those
+    // of fields it skips: check the whole body, so that every forwarded body is text.
+    let text = std::str::from_utf8(body).map_err(|_| Rejection::NOT_UTF8)?;
+    if !nesting_within(body, MAX_NESTING) {
+        return Err(Rejection::TOO_DEEP);
+    }
+    let mut event: RecallEvent = serde_json::from_str(text).map_err(Rejection::invalid_body)?;
     event.sdk_app_id = context.sdk_app_id;
     event.client_ip = context.client_ip;
     event.platform = context.platform;
     event.request_time = context.request_time;
     Ok(event)
+}
+
+/// How deep arrays and objects may nest in a body: as deep as serde_json parses a `Value`
+/// (it refuses the 128th level), so that an inner service can parse any body it is handed.
+/// Tencent's body nests three levels.
+const MAX_NESTING: usize = 127;
+
+/// Whether arrays and objects in `json` nest at most `max` levels deep.
+///
+/// serde_json limits the nesting of what it reads but skips unknown fields without a limit
+/// (iteratively, so the layer itself is safe either way): without this check a body could
+/// carry a field nested tens of thousands of levels deep on to the inner service. Exact for
+/// valid JSON; for anything else, serde_json refuses the body anyway.
+fn nesting_within(json: &[u8], max: usize) -> bool {
+    // Fewer brackets than the limit cannot nest past it: the usual case costs one counting pass.
+    let openers = json.iter().filter(|&&b| b == b'[' || b == b'{').count();
+    if openers <= max {
+        return true;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in json {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
 }
 
 /// An SDKAppID: the number that identifies an app in Tencent Cloud IM.
@@ -429,6 +480,24 @@ pub(crate) mod tests {
         event.client_ip = Some("127.0.0.1".parse().unwrap());
         event.platform = Some(Platform::RestApi);
         event
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        assert!(nesting_within(b"[[[]]]", 3));
+        assert!(!nesting_within(b"[[[[]]]]", 3));
+        assert!(nesting_within(b"[{},{},{},{}]", 2));
+        // Brackets in strings, after escaped quotes and backslashes, do not count.
+        assert!(nesting_within(br#"{"a":"[[[[\"[[[[","b":"\\","c":[]}"#, 2));
+        assert!(!nesting_within(br#"{"a":"\\",[[]]}"#, 2));
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(127), "]".repeat(127));
+        assert_eq!(parse(&deep), Err(Rejection::TOO_DEEP));
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_even_where_nothing_is_read() {
+        let body = b"{\"GroupId\":\"g\",\"MsgSeqList\":[],\"x\":\"\xff\"}";
+        assert_eq!(parse_event(body, context()), Err(Rejection::NOT_UTF8));
     }
 
     #[test]

@@ -6,3 +6,4 @@ pub(crate) mod event;
 pub(crate) mod query;
 pub(crate) mod rejection;
 pub(crate) mod signature;
+mod urlencoded;

@@ -3,13 +3,14 @@
 //! Tencent sends every callback command of an app to the same URL and tells them apart by the
 //! `CallbackCommand` query parameter. Parameters are found by name (case-sensitive, as Tencent
 //! spells them), after percent-decoding, in one pass over the query that borrows from it
-//! wherever no decoding is needed.
+//! wherever no decoding is needed and decodes only the values it keeps.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::event::{Platform, SdkAppId};
 use super::rejection::Rejection;
+use super::urlencoded;
 
 /// The `CallbackCommand` of the callback this crate receives.
 pub const RECALL_COMMAND: &str = "Group.CallbackAfterRecallMsg";
@@ -24,9 +25,11 @@ enum Param<'a> {
 }
 
 impl<'a> Param<'a> {
-    fn push(&mut self, value: Cow<'a, str>) {
+    /// Records one more occurrence, decoding the value only for the first: a repeated
+    /// parameter keeps no value, however often it is repeated.
+    fn push(&mut self, raw: &'a str) {
         *self = match self {
-            Param::Absent => Param::Once(value),
+            Param::Absent => Param::Once(urlencoded::decode(raw)),
             Param::Once(_) | Param::Repeated => Param::Repeated,
         };
     }
@@ -82,20 +85,28 @@ impl<'a> CallbackQuery<'a> {
         let mut scanned = Self::default();
         let mut commands = 0usize;
         let mut ours = false;
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let slot = match &*name {
-                "CallbackCommand" => {
-                    commands += 1;
-                    ours |= value == RECALL_COMMAND;
-                    continue;
-                }
-                "SdkAppid" => &mut scanned.sdk_app_id,
-                "Sign" => &mut scanned.sign,
-                "RequestTime" => &mut scanned.request_time,
-                "ClientIP" => &mut scanned.client_ip,
-                "OptPlatform" => &mut scanned.platform,
-                "contenttype" => &mut scanned.content_type,
-                _ => continue,
+        // Names are compared and values decoded without allocating, except for the first value
+        // of each parameter kept: a query's cost does not grow with parameters nobody reads.
+        for (name, value) in urlencoded::pairs(query) {
+            let is = |known: &str| urlencoded::decodes_to(name, known);
+            let slot = if is("CallbackCommand") {
+                commands += 1;
+                ours |= urlencoded::decodes_to(value, RECALL_COMMAND);
+                continue;
+            } else if is("SdkAppid") {
+                &mut scanned.sdk_app_id
+            } else if is("Sign") {
+                &mut scanned.sign
+            } else if is("RequestTime") {
+                &mut scanned.request_time
+            } else if is("ClientIP") {
+                &mut scanned.client_ip
+            } else if is("OptPlatform") {
+                &mut scanned.platform
+            } else if is("contenttype") {
+                &mut scanned.content_type
+            } else {
+                continue;
             };
             slot.push(value);
         }

@@ -76,6 +76,9 @@ impl Rejection {
         Self::fixed(StatusCode::BAD_REQUEST, "body could not be read");
     pub(crate) const NOT_AN_OBJECT: Self =
         Self::fixed(StatusCode::BAD_REQUEST, "body is not a JSON object");
+    pub(crate) const NOT_UTF8: Self = Self::fixed(StatusCode::BAD_REQUEST, "body is not UTF-8");
+    pub(crate) const TOO_DEEP: Self =
+        Self::fixed(StatusCode::BAD_REQUEST, "body is nested too deep");
 
     /// The handler given to acknowledge mode returned an error.
     pub(crate) const HANDLER_FAILED: Self = Self::fixed(

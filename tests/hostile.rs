@@ -1,0 +1,1164 @@
+//! Input that tries to hurt: hostile query strings and bodies, each answered as the crate
+//! documents, without a panic, without reading a body it must not read, and without calling the
+//! inner service for anything it refuses.
+//!
+//! Most cases go through `tower::ServiceExt::oneshot`; the ones about connections (a client that
+//! disconnects mid-body, bytes `http::Uri` refuses, a request target over its length limit) run
+//! over a real loopback socket with hyper. What each case costs in allocations is measured in
+//! `hostile_allocations.rs`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, Uri};
+use http_body::{Body, Frame};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tower::{Layer, Service, ServiceBuilder, ServiceExt};
+use tower_tim_recall::testing::{read_ack, Callback};
+use tower_tim_recall::{sign, RecallEvent, RecallLayer, RequestBody, ResponseBody};
+
+mod scripted;
+use scripted::{End, Script};
+
+const APP: u64 = 1_400_000_000;
+const TOKEN: &str = "xxxxyyyy";
+const NOW: u64 = 1_669_872_112;
+const COMMAND: &str = "CallbackCommand=Group.CallbackAfterRecallMsg";
+/// The query of a valid unsigned callback, as Tencent writes it.
+const QUERY: &str = "SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
+                     &contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI";
+const EVENT: &str = include_str!("fixtures/recall_documented.json");
+/// The longest path and query `http::Uri` holds (`u16::MAX - 1` bytes): a longer request target
+/// never reaches a tower service.
+const URI_MAX: usize = u16::MAX as usize - 1;
+const PATH: &str = "/im/callback";
+
+// ---------------------------------------------------------------------------------------------
+// The inner service
+
+/// What the inner service saw: how often it was called, the last event and body, and how many
+/// copies of it are alive (a copy held by a pending response future counts).
+#[derive(Clone, Default)]
+struct Inner {
+    calls: Arc<AtomicUsize>,
+    event: Arc<std::sync::Mutex<Option<RecallEvent>>>,
+    body: Arc<std::sync::Mutex<Bytes>>,
+    alive: Arc<()>,
+}
+
+impl Inner {
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn copies(&self) -> usize {
+        Arc::strong_count(&self.alive)
+    }
+
+    fn event(&self) -> Option<RecallEvent> {
+        self.event.lock().unwrap().clone()
+    }
+}
+
+impl<B> Service<Request<RequestBody<B>>> for Inner
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Debug,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<RequestBody<B>>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            this.calls.fetch_add(1, Ordering::SeqCst);
+            *this.event.lock().unwrap() = request.extensions().get::<RecallEvent>().cloned();
+            let body = request
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            *this.body.lock().unwrap() = body;
+            Ok(Response::new(Full::new(Bytes::from_static(b"inner"))))
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request bodies
+
+/// A body that must not be read: polling it fails the test.
+struct Unread;
+
+impl Body for Unread {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        panic!("the layer read a body it should not have read")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending
+
+fn layer() -> RecallLayer {
+    RecallLayer::new([APP])
+}
+
+fn signed_layer() -> RecallLayer {
+    layer()
+        .token(TOKEN)
+        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+}
+
+fn request<B>(method: Method, query: &str, body: B) -> Request<B> {
+    let uri = format!("{PATH}?{query}");
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(body)
+        .expect("a valid URI")
+}
+
+fn post<B>(query: &str, body: B) -> Request<B> {
+    request(Method::POST, query, body)
+}
+
+fn full(body: impl Into<Bytes>) -> Full<Bytes> {
+    Full::new(body.into())
+}
+
+/// The answer and what the inner service saw.
+struct Outcome {
+    status: StatusCode,
+    response: Response<ResponseBody<Full<Bytes>>>,
+    inner: Inner,
+}
+
+impl Outcome {
+    /// Asserts the layer refused with `status` and did not call the inner service; returns the
+    /// `ErrorInfo`.
+    async fn refused(self, status: StatusCode) -> String {
+        assert_eq!(self.status, status);
+        assert_eq!(self.inner.calls(), 0, "the inner service was called");
+        let (answered, ack) = read_ack(self.response).await;
+        assert_eq!(answered, status);
+        assert!(!ack.is_ok());
+        assert_eq!(ack.error_code(), i64::from(status.as_u16()));
+        ack.error_info().to_owned()
+    }
+
+    /// Asserts the inner service answered, once.
+    async fn reached_inner(self) -> Inner {
+        assert_eq!(self.status, StatusCode::OK);
+        assert_eq!(
+            self.inner.calls(),
+            1,
+            "the inner service was not called once"
+        );
+        let body = self
+            .response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(body, "inner");
+        self.inner
+    }
+}
+
+async fn send<B>(layer: &RecallLayer, request: Request<B>) -> Outcome
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Debug,
+{
+    let inner = Inner::default();
+    let service = layer.layer(inner.clone());
+    let response = service
+        .oneshot(request)
+        .await
+        .expect("the layer never fails");
+    Outcome {
+        status: response.status(),
+        response,
+        inner,
+    }
+}
+
+/// `parameter` `count` times, joined with `&`.
+fn repeated(parameter: &str, count: usize) -> String {
+    vec![parameter; count].join("&")
+}
+
+/// `query` padded with an unread parameter to the longest request target `http::Uri` holds.
+fn padded_to_uri_max(query: &str) -> String {
+    let room = URI_MAX - PATH.len() - "?".len() - query.len() - "&pad=".len();
+    let padded = format!("{query}&pad={}", "x".repeat(room));
+    assert_eq!(PATH.len() + 1 + padded.len(), URI_MAX);
+    padded
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query strings: not the recall command, so passed through untouched
+
+#[tokio::test]
+async fn hostile_queries_without_the_recall_command_pass_through() {
+    let many = repeated("a=1", 10_000);
+    let escaped = repeated("%FF=%", 10_000);
+    let huge = padded_to_uri_max("x=1");
+    let cases: Vec<&str> = vec![
+        "",
+        "&&&",
+        "=",
+        "==&=",
+        "%",
+        "%%%",
+        "%zz=%g",
+        "%FF%FE=%C3",
+        "a&b&c",
+        // Without `=` the value is empty, which is not the recall command.
+        "CallbackCommand",
+        "CallbackCommand=",
+        "SdkAppid=1400000000&CallbackCommand",
+        // Names and values are case-sensitive.
+        "callbackcommand=Group.CallbackAfterRecallMsg",
+        "CallbackCommand=group.callbackafterrecallmsg",
+        // `;` is not a separator: the value runs on to the next `&`.
+        "CallbackCommand=Group.CallbackAfterRecallMsg;SdkAppid=1400000000",
+        "SdkAppid=1400000000;CallbackCommand=Group.CallbackAfterRecallMsg",
+        // An invalid escape is kept as it is, so the value is not the command.
+        "CallbackCommand=Group%2XCallbackAfterRecallMsg",
+        "CallbackCommand=Group.CallbackAfterRecallMsg%",
+        // Decoded bytes that are not UTF-8 are replaced, never matched.
+        "CallbackCommand=Group.CallbackAfterRecallMsg%FF",
+        "CallbackCommand%FF=Group.CallbackAfterRecallMsg",
+        "CallbackCommand=Group.CallbackAfter+RecallMsg",
+        "x=Group.CallbackAfterRecallMsg",
+        &many,
+        &escaped,
+        &huge,
+    ];
+    for query in cases {
+        let inner = send(&layer(), post(query, full(EVENT)))
+            .await
+            .reached_inner()
+            .await;
+        assert!(inner.event().is_none(), "{query:.80}");
+        assert_eq!(*inner.body.lock().unwrap(), EVENT, "{query:.80}");
+    }
+}
+
+#[tokio::test]
+async fn raw_utf8_in_a_query_passes_through_and_is_read_like_any_text() {
+    // `http::Uri` accepts raw UTF-8 in a query (not other bytes above 0x7F).
+    send(
+        &layer(),
+        post(
+            "name=🍕&CallbackCommand=Group.CallbackAfterSendMsg",
+            full(""),
+        ),
+    )
+    .await
+    .reached_inner()
+    .await;
+    // Full-width digits are not decimal digits.
+    let query = format!("{COMMAND}&SdkAppid=１４００００００００");
+    let info = send(&layer(), post(&query, Unread))
+        .await
+        .refused(StatusCode::FORBIDDEN)
+        .await;
+    assert_eq!(info, "SdkAppid is not a decimal integer");
+}
+
+#[test]
+fn bytes_that_are_not_utf8_never_reach_a_service_raw() {
+    // `http::Uri`, and so every `http::Request`, refuses them: a hyper server answers 400
+    // before any service runs (see `a_request_target_http_refuses_never_reaches_the_service`).
+    for target in [
+        &b"/im/callback?SdkAppid=\xff&CallbackCommand=Group.CallbackAfterRecallMsg"[..],
+        b"/im/callback?CallbackCommand=Group.CallbackAfterRecallMsg\xc3",
+        b"/im/callback?\x80=1",
+    ] {
+        assert!(Uri::try_from(target).is_err(), "{target:?}");
+    }
+    let too_long = format!("{PATH}?{}", "a".repeat(URI_MAX));
+    assert!(Uri::try_from(too_long).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query strings: the recall command, with hostile parameters
+
+/// Sends `query` with a body that must not be read and expects `status` with `reason`.
+async fn refused_before_reading(
+    layer: &RecallLayer,
+    query: &str,
+    status: StatusCode,
+    reason: &str,
+) {
+    let info = send(layer, post(query, Unread)).await.refused(status).await;
+    assert_eq!(info, reason, "{query:.120}");
+}
+
+#[tokio::test]
+async fn hostile_sdk_app_ids_are_refused_with_403() {
+    const MISSING: &str = "SdkAppid is missing";
+    const REPEATED: &str = "SdkAppid is repeated";
+    const MALFORMED: &str = "SdkAppid is not a decimal integer";
+    const NOT_ALLOWED: &str = "SdkAppid is not allowed";
+    let many_repeats = format!("{COMMAND}&{}", repeated("SdkAppid", 6_000));
+    let huge_repeats = padded_to_uri_max(&format!(
+        "{COMMAND}&{}",
+        repeated("SdkAppid=%31400000000", 2_500)
+    ));
+    let huge_number = format!("{COMMAND}&SdkAppid={}", "9".repeat(30_000));
+    let cases: Vec<(&str, &str)> = vec![
+        (COMMAND, MISSING),
+        ("CallbackCommand=Group.CallbackAfterRecallMsg&&&&", MISSING),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&sdkappid=1400000000",
+            MISSING,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid==1400000000",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000000;x=1",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=%G1400000000",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000000%",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=%FF",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000000%00",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=%2B1400000000",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=+1400000000",
+            MALFORMED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=0x5F5E1000",
+            MALFORMED,
+        ),
+        (&huge_number, MALFORMED),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000001",
+            NOT_ALLOWED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=0",
+            NOT_ALLOWED,
+        ),
+        (
+            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=18446744073709551615",
+            NOT_ALLOWED,
+        ),
+        (
+            "SdkAppid=1400000000&SdkAppid=&CallbackCommand=Group.CallbackAfterRecallMsg",
+            REPEATED,
+        ),
+        (
+            "SdkAppid&SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg",
+            REPEATED,
+        ),
+        (
+            "Sdk%41ppid=1&SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg",
+            REPEATED,
+        ),
+        (
+            "Sdk%61ppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg",
+            MISSING,
+        ),
+        (
+            "SdkApp%69d=1&SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg",
+            REPEATED,
+        ),
+        (&many_repeats, REPEATED),
+        (&huge_repeats, REPEATED),
+    ];
+    for (query, reason) in cases {
+        refused_before_reading(&layer(), query, StatusCode::FORBIDDEN, reason).await;
+    }
+    // Leading zeros spell the same number: `SdkAppid` is not signed, so no spelling is favoured.
+    let query = format!("{COMMAND}&SdkAppid=0001400000000");
+    let inner = send(&layer(), post(&query, full(EVENT)))
+        .await
+        .reached_inner()
+        .await;
+    assert_eq!(inner.event().unwrap().sdk_app_id.get(), APP);
+}
+
+#[tokio::test]
+async fn hostile_signature_parameters_are_refused_with_401() {
+    let time = NOW.to_string();
+    let good = sign(TOKEN, NOW);
+    let with = |extra: &str| format!("{QUERY}&{extra}");
+    let cases: Vec<(String, &str)> = vec![
+        (
+            with(&format!("RequestTime={time}&Sign")),
+            "Sign is not 64 hexadecimal digits",
+        ),
+        (
+            with(&format!("RequestTime={time}&Sign=")),
+            "Sign is not 64 hexadecimal digits",
+        ),
+        (
+            with(&format!("RequestTime={time}&Sign=%FF{}", &good[2..])),
+            "Sign is not 64 hexadecimal digits",
+        ),
+        (
+            with(&format!("RequestTime={time}&Sign={good};")),
+            "Sign is not 64 hexadecimal digits",
+        ),
+        (
+            with(&format!("RequestTime={time}&Sign={good}&Sign={good}")),
+            "Sign is repeated",
+        ),
+        (
+            with(&format!("RequestTime={time}&Sign={good}&Sign")),
+            "Sign is repeated",
+        ),
+        (
+            with(&format!("RequestTime&Sign={good}")),
+            "RequestTime is not a decimal number of seconds",
+        ),
+        (
+            with(&format!("RequestTime=%FF&Sign={good}")),
+            "RequestTime is not a decimal number of seconds",
+        ),
+        (
+            with(&format!("RequestTime={time};&Sign={good}")),
+            "RequestTime is not a decimal number of seconds",
+        ),
+        (
+            with(&format!("RequestTime={time}&RequestTime=&Sign={good}")),
+            "RequestTime is repeated",
+        ),
+        (with(&format!("Sign={good}")), "RequestTime is missing"),
+        (with(&format!("RequestTime={time}")), "Sign is missing"),
+        (
+            with(&format!("RequestTime={time}&{}", repeated("Sign", 10_000))),
+            "Sign is repeated",
+        ),
+    ];
+    for (query, reason) in &cases {
+        refused_before_reading(&signed_layer(), query, StatusCode::UNAUTHORIZED, reason).await;
+    }
+    // Escaped, the same signature is accepted: parameters are compared after decoding.
+    let escaped = with(&format!("Request%54ime=%31{}&Sign={good}", &time[1..]));
+    send(&signed_layer(), post(&escaped, full(EVENT)))
+        .await
+        .reached_inner()
+        .await;
+}
+
+#[tokio::test]
+async fn hostile_shapes_of_the_command_and_contenttype_are_refused_with_400() {
+    const REPEATED: &str = "CallbackCommand is repeated";
+    const CONTENT_TYPE: &str = "contenttype is not json";
+    let many_commands = format!("SdkAppid=1400000000&{}", repeated(COMMAND, 1_400));
+    let cases: Vec<(String, &str)> = vec![
+        (format!("{QUERY}&CallbackCommand"), REPEATED),
+        (format!("{QUERY}&CallbackCommand="), REPEATED),
+        (format!("{QUERY}&Callback%43ommand=%FF"), REPEATED),
+        (many_commands, REPEATED),
+        (
+            QUERY.replace("contenttype=json", "contenttype"),
+            CONTENT_TYPE,
+        ),
+        (
+            QUERY.replace("contenttype=json", "contenttype="),
+            CONTENT_TYPE,
+        ),
+        (
+            QUERY.replace("contenttype=json", "contenttype=json;charset=utf-8"),
+            CONTENT_TYPE,
+        ),
+        (
+            QUERY.replace("contenttype=json", "contenttype=json%00"),
+            CONTENT_TYPE,
+        ),
+        (
+            QUERY.replace("contenttype=json", "contenttype=json&contenttype=json"),
+            CONTENT_TYPE,
+        ),
+    ];
+    for (query, reason) in &cases {
+        refused_before_reading(&layer(), query, StatusCode::BAD_REQUEST, reason).await;
+    }
+    // Escaped or in another case, `json` is `json`.
+    for query in [
+        QUERY.replace("contenttype=json", "contenttype=%4A%53%4F%4E"),
+        QUERY.replace("contenttype=json", "content%74ype=JSON"),
+    ] {
+        send(&layer(), post(&query, full(EVENT)))
+            .await
+            .reached_inner()
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn the_method_is_checked_before_anything_in_the_query() {
+    let query = format!("{COMMAND}&SdkAppid=%FF&{}", repeated("Sign", 1000));
+    for method in [
+        Method::GET,
+        Method::PUT,
+        Method::from_bytes(b"X-HOSTILE").unwrap(),
+    ] {
+        let info = send(&layer(), request(method, &query, Unread))
+            .await
+            .refused(StatusCode::METHOD_NOT_ALLOWED)
+            .await;
+        assert_eq!(info, "callbacks must be sent with POST");
+    }
+}
+
+#[tokio::test]
+async fn informational_parameters_never_refuse_whatever_they_hold() {
+    for extra in [
+        "ClientIP",
+        "ClientIP=",
+        "ClientIP=%FF",
+        "ClientIP=127.0.0.1;",
+        "ClientIP=1.2.3.4&ClientIP=5.6.7.8",
+        "OptPlatform",
+        "OptPlatform=%00%FF",
+        &repeated("OptPlatform", 5_000),
+    ] {
+        let query = format!("SdkAppid=1400000000&{COMMAND}&{extra}");
+        let inner = send(&layer(), post(&query, full(EVENT)))
+            .await
+            .reached_inner()
+            .await;
+        let event = inner.event().expect("an event");
+        assert_eq!(event.client_ip, None, "{extra:.80}");
+    }
+}
+
+#[tokio::test]
+async fn a_valid_callback_hidden_among_many_parameters_is_accepted() {
+    let noise = repeated("x%41=%41&y", 5_000);
+    for query in [
+        format!("{noise}&{QUERY}"),
+        format!("{QUERY}&{noise}"),
+        padded_to_uri_max(QUERY),
+        // Every name and value escaped.
+        "%53dkAppid=%31%34%30%30%30%30%30%30%30%30&%43allbackCommand=%47roup%2ECallbackAfterRecallMsg\
+         &ClientIP=%3A%3A1"
+            .to_owned(),
+    ] {
+        let inner = send(&layer(), post(&query, full(EVENT))).await.reached_inner().await;
+        assert_eq!(inner.event().expect("an event").group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bodies
+
+/// Sends `body` as a valid callback's body through `layer`, and expects a 400 whose reason
+/// contains `reason`.
+async fn bad_body(layer: &RecallLayer, body: impl Into<Bytes>, reason: &str) {
+    let body = body.into();
+    let info = send(layer, post(QUERY, full(body.clone())))
+        .await
+        .refused(StatusCode::BAD_REQUEST)
+        .await;
+    let shown: String = String::from_utf8_lossy(&body).chars().take(80).collect();
+    assert!(
+        info.contains(reason),
+        "{shown:?}…: {info:?} does not say {reason:?}"
+    );
+}
+
+/// Sends `body` as a valid callback's body and expects the inner service to get its event.
+async fn good_body(layer: &RecallLayer, body: impl Into<Bytes>) -> RecallEvent {
+    let inner = send(layer, post(QUERY, full(body.into())))
+        .await
+        .reached_inner()
+        .await;
+    inner.event().expect("an event")
+}
+
+/// An event with `field` inserted before its last `}`.
+fn event_with(field: &str) -> String {
+    let end = EVENT.trim_end().strip_suffix('}').expect("an object");
+    format!("{end},{field}}}")
+}
+
+fn nested(open: &str, depth: usize, inner: &str, close: &str) -> String {
+    format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+}
+
+#[tokio::test]
+async fn deep_nesting_is_refused_without_deep_recursion() {
+    let roomy = layer().body_limit(1 << 20);
+    // Not an object at all.
+    bad_body(&roomy, "[".repeat(100_000), "not a JSON object").await;
+    bad_body(&roomy, nested("[", 100_000, "", "]"), "not a JSON object").await;
+    // Over the default limit, it is not even read.
+    let info = send(&layer(), post(QUERY, full("[".repeat(100_000))))
+        .await
+        .refused(StatusCode::PAYLOAD_TOO_LARGE)
+        .await;
+    assert_eq!(info, "body is larger than the limit");
+    // An object that never closes its nesting.
+    bad_body(&roomy, "{\"a\":".repeat(100_000), "nested too deep").await;
+    // Deep inside an otherwise valid event: in an unknown field, in a message, in a typed field.
+    for body in [
+        event_with(&format!("\"a\":{}", nested("{\"a\":", 100_000, "1", "}"))),
+        event_with(&format!("\"a\":{}", nested("[", 100_000, "", "]"))),
+        event_with(&format!("\"a\":{}", nested("[", 20_000, "", "]"))),
+        format!(
+            r#"{{"GroupId":"g","MsgSeqList":[{{"MsgSeq":1,"x":{}}}]}}"#,
+            nested("[", 50_000, "", "]")
+        ),
+        format!(
+            r#"{{"GroupId":{},"MsgSeqList":[]}}"#,
+            nested("[", 100_000, "", "]")
+        ),
+        format!(
+            r#"{{"GroupId":"g","MsgSeqList":{}}}"#,
+            nested("[", 100_000, "", "]")
+        ),
+    ] {
+        bad_body(&roomy, body, "nested too deep").await;
+    }
+}
+
+#[tokio::test]
+async fn nesting_is_accepted_exactly_as_deep_as_serde_json_accepts() {
+    // The event itself is three levels deep; an unknown field may nest as deep as serde_json
+    // parses into a `Value`, so that an inner service can always parse what it is handed.
+    let roomy = layer().body_limit(1 << 20);
+    let parses = |json: &str| serde_json::from_str::<serde_json::Value>(json).is_ok();
+    // The most levels of arrays and objects serde_json parses.
+    let levels = (1..300)
+        .find(|&levels| !parses(&nested("[", levels, "", "]")))
+        .expect("serde_json has a recursion limit")
+        - 1;
+    // The event's object, then arrays in an unknown field: `levels` levels in all.
+    let at = |levels: usize| event_with(&format!("\"a\":{}", nested("[", levels - 1, "", "]")));
+    let body = at(levels);
+    assert!(parses(&body));
+    good_body(&roomy, body).await;
+    let body = at(levels + 1);
+    assert!(!parses(&body));
+    bad_body(&roomy, body, "nested too deep").await;
+}
+
+#[test]
+fn deep_nesting_is_refused_on_a_small_stack() {
+    // A debug build, a 256 KiB stack: the refusal must not recurse with the nesting.
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let roomy = layer().body_limit(1 << 20);
+                for body in [
+                    event_with(&format!("\"a\":{}", nested("[", 100_000, "", "]"))),
+                    event_with(&format!("\"a\":{}", nested("{\"a\":", 50_000, "1", "}"))),
+                    nested("{\"a\":", 50_000, "1", "}"),
+                ] {
+                    let outcome = send(&roomy, post(QUERY, full(body))).await;
+                    assert_eq!(outcome.status, StatusCode::BAD_REQUEST);
+                    assert_eq!(outcome.inner.calls(), 0);
+                }
+            });
+        })
+        .unwrap();
+    handle.join().expect("no stack overflow, no panic");
+}
+
+#[tokio::test]
+async fn numbers_out_of_range_are_refused() {
+    for seq in [
+        "1e400",
+        "-1e400",
+        "4294967296",
+        "18446744073709551616",
+        "99999999999999999999999999999999999999",
+        "-1",
+        "-0.0",
+        "1.5",
+        "1e2",
+        "1E0",
+        "0x10",
+        "01",
+        "NaN",
+        "Infinity",
+        "\"1\"",
+        "null",
+        "true",
+        "[1]",
+    ] {
+        let body = format!(r#"{{"GroupId":"g","MsgSeqList":[{{"MsgSeq":{seq}}}]}}"#);
+        bad_body(&layer(), body, "invalid body").await;
+    }
+    for time in [
+        "1e400",
+        "18446744073709551616",
+        "-1",
+        "1.5",
+        "\"1e3\"",
+        "\"18446744073709551616\"",
+    ] {
+        let body = format!(r#"{{"GroupId":"g","MsgSeqList":[],"EventTime":{time}}}"#);
+        bad_body(&layer(), body, "invalid body").await;
+    }
+    let huge = "9".repeat(60_000);
+    bad_body(
+        &layer(),
+        format!(r#"{{"GroupId":"g","MsgSeqList":[{{"MsgSeq":{huge}}}]}}"#),
+        "invalid body",
+    )
+    .await;
+    // The edges of the documented ranges are accepted.
+    let event = good_body(
+        &layer(),
+        r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":0},{"MsgSeq":4294967295}],"EventTime":"18446744073709551615"}"#,
+    )
+    .await;
+    assert_eq!(event.messages[1].msg_seq, u32::MAX);
+    assert_eq!(event.event_time.unwrap().as_millis(), u64::MAX);
+}
+
+#[tokio::test]
+async fn fields_the_layer_skips_are_checked_for_syntax_not_range() {
+    // As documented: numbers and escapes in fields the layer does not read are passed on as
+    // sent, even where serde_json would refuse them in a `Value` (`1e400`, a lone surrogate).
+    for field in [
+        r#""x":1e400"#,
+        r#""x":-1e400"#,
+        r#""x":123456789012345678901234567890"#,
+        r#""x":"\ud800""#,
+        r#""x":["\udc00",{"y":"\u0000"}]"#,
+    ] {
+        let body = event_with(field);
+        let inner = send(&layer(), post(QUERY, full(body.clone())))
+            .await
+            .reached_inner()
+            .await;
+        assert_eq!(*inner.body.lock().unwrap(), body);
+    }
+    // Bad syntax there is refused like anywhere else.
+    for field in [
+        r#""x":01"#,
+        r#""x":1e"#,
+        r#""x":"\x""#,
+        r#""x":[1,]"#,
+        r#""x":tru"#,
+        r#""x":{"a"}"#,
+        r#""x""#,
+    ] {
+        bad_body(&layer(), event_with(field), "invalid body").await;
+    }
+}
+
+#[tokio::test]
+async fn duplicate_keys_of_read_fields_are_refused() {
+    for body in [
+        r#"{"GroupId":"g","GroupId":"g","MsgSeqList":[]}"#,
+        r#"{"GroupId":"g","MsgSeqList":[],"MsgSeqList":[]}"#,
+        r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":1,"MsgSeq":2}]}"#,
+        r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":1,"MsgId":"a","MsgId":"b"}]}"#,
+        r#"{"CallbackCommand":"Group.CallbackAfterRecallMsg","CallbackCommand":"Group.CallbackAfterRecallMsg","GroupId":"g","MsgSeqList":[]}"#,
+        r#"{"GroupId":"g","MsgSeqList":[],"EventTime":1,"EventTime":2}"#,
+        r#"{"GroupId":"g","MsgSeqList":[],"TopicId":"t","TopicId":"u"}"#,
+        r#"{"GroupId":"g","MsgSeqList":[],"Type":"Public","Type":"Public"}"#,
+        r#"{"GroupId":"g","MsgSeqList":[],"Operator_Account":"a","Operator_Account":"b"}"#,
+    ] {
+        bad_body(&layer(), body, "duplicate field").await;
+    }
+    // Fields the layer does not read are skipped, repeated or not; a body cannot name its app.
+    let event = good_body(
+        &layer(),
+        r#"{"SdkAppid":1,"SdkAppid":2,"x":1,"x":2,"GroupId":"g","MsgSeqList":[]}"#,
+    )
+    .await;
+    assert_eq!(event.sdk_app_id.get(), APP);
+}
+
+#[tokio::test]
+async fn a_byte_order_mark_is_refused() {
+    // RFC 8259 §8.1: a JSON text is sent without one, and Tencent sends none.
+    bad_body(&layer(), format!("\u{feff}{EVENT}"), "not a JSON object").await;
+    bad_body(&layer(), format!("{EVENT}\u{feff}"), "invalid body").await;
+    // UTF-16 is not UTF-8, with or without its byte-order mark.
+    let utf16: Vec<u8> = EVENT.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    bad_body(&layer(), utf16.clone(), "invalid body").await;
+    let marked = [&[0xFF, 0xFE], &utf16[..]].concat();
+    bad_body(&layer(), marked, "not a JSON object").await;
+}
+
+#[tokio::test]
+async fn invalid_utf8_anywhere_is_refused() {
+    let with_bytes = |prefix: &str, bytes: &[u8], suffix: &str| {
+        let mut body = prefix.as_bytes().to_vec();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(suffix.as_bytes());
+        body
+    };
+    let event = EVENT.trim_end().strip_suffix('}').unwrap();
+    for body in [
+        with_bytes(r#"{"GroupId":""#, b"\xff", r#"","MsgSeqList":[]}"#),
+        with_bytes(
+            r#"{"GroupId":"g","MsgSeqList":[],"Operator_Account":""#,
+            b"\xc3",
+            r#""}"#,
+        ),
+        with_bytes(
+            r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":1,"MsgId":""#,
+            b"\xed\xa0\x80",
+            r#""}]}"#,
+        ),
+        // In a field the layer does not read, and in a key.
+        with_bytes(&format!(r#"{event},"x":""#), b"\xff\xfe", r#""}"#),
+        with_bytes(&format!(r#"{event},""#), b"\xc0\xaf", r#"":1}"#),
+        // Between tokens.
+        with_bytes(event, b"\x80", "}"),
+    ] {
+        bad_body(&layer(), body, "").await;
+    }
+}
+
+#[tokio::test]
+async fn nul_bytes_are_refused_unless_escaped_inside_a_string() {
+    for body in [
+        format!("\0{EVENT}"),
+        format!("{EVENT}\0"),
+        EVENT.replacen("\"GroupId\"", "\"Group\0Id\"", 1),
+        EVENT.replacen("@TGS#_", "@TGS#\0", 1),
+        EVENT.replacen(',', ",\0", 1),
+    ] {
+        bad_body(&layer(), body, "").await;
+    }
+    // `\u0000` is a valid JSON string: the layer passes it on as it is, and does not police
+    // the characters of IDs.
+    let event = good_body(&layer(), r#"{"GroupId":"g\u0000","MsgSeqList":[]}"#).await;
+    assert_eq!(event.group_id, "g\0");
+}
+
+#[tokio::test]
+async fn a_hundred_thousand_tiny_chunks_under_the_limit_are_joined() {
+    let body = Script::repeat(b" ", 100_000, End::Finish).then(EVENT);
+    let limit = 128 * 1024;
+    let inner = send(&layer().body_limit(limit), post(QUERY, body))
+        .await
+        .reached_inner()
+        .await;
+    let received = inner.body.lock().unwrap().clone();
+    assert_eq!(received.len(), 100_000 + EVENT.len());
+    assert!(received.ends_with(EVENT.as_bytes()));
+    assert!(inner.event().is_some());
+}
+
+#[tokio::test]
+async fn a_hundred_thousand_tiny_chunks_over_the_limit_stop_at_the_limit() {
+    let body = Script::repeat(b" ", 100_000, End::Finish).then(EVENT);
+    let polls = Arc::clone(&body.polls);
+    let info = send(&layer(), post(QUERY, body))
+        .await
+        .refused(StatusCode::PAYLOAD_TOO_LARGE)
+        .await;
+    assert_eq!(info, "body is larger than the limit");
+    // Read up to the first byte past 64 KiB, and not one frame more.
+    assert_eq!(polls.load(Ordering::SeqCst), 64 * 1024 + 1);
+}
+
+#[tokio::test]
+async fn empty_frames_forever_are_read_without_growth_and_yield() {
+    // A body that is always ready with empty frames never passes the limit: the layer keeps
+    // reading, yielding to the executor between batches, until the caller's timeout ends it.
+    let body = Script::repeat(b"", usize::MAX, End::Finish);
+    let polls = Arc::clone(&body.polls);
+    let dropped = Arc::clone(&body.dropped);
+    let inner = Inner::default();
+    let service = ServiceBuilder::new()
+        .timeout(Duration::from_millis(100))
+        .layer(layer())
+        .service(inner.clone());
+    let ticker = tokio::spawn(async {
+        // Runs only if the layer yields.
+        tokio::task::yield_now().await;
+    });
+    let error = service.oneshot(post(QUERY, body)).await.unwrap_err();
+    assert!(error.is::<tower::timeout::error::Elapsed>());
+    ticker.await.unwrap();
+    assert!(polls.load(Ordering::SeqCst) > 0);
+    assert!(dropped.load(Ordering::SeqCst), "the body was not dropped");
+    assert_eq!(inner.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_stalled_body_is_bounded_by_the_callers_timeout_and_released() {
+    for chunks in [0, 1, 1000] {
+        let body = Script::repeat(b" ", chunks, End::Stall);
+        let dropped = Arc::clone(&body.dropped);
+        let inner = Inner::default();
+
+        // Without a timeout, the layer waits for the body: the answer is still pending.
+        let service = layer().layer(inner.clone());
+        let mut pending = Box::pin(service.oneshot(post(QUERY, body)));
+        let waited = tokio::time::timeout(Duration::from_millis(20), pending.as_mut()).await;
+        assert!(waited.is_err(), "a stalled body was answered");
+        // The service copy kept for the request is alive while the future is.
+        assert!(inner.copies() > 1);
+        drop(pending);
+        assert!(dropped.load(Ordering::SeqCst), "the body was not dropped");
+        assert_eq!(inner.copies(), 1, "a copy of the inner service leaked");
+
+        // With `tower::timeout` around the layer, the caller gets `Elapsed`, and everything the
+        // request held is released.
+        let body = Script::repeat(b" ", chunks, End::Stall);
+        let dropped = Arc::clone(&body.dropped);
+        let service = ServiceBuilder::new()
+            .timeout(Duration::from_millis(50))
+            .layer(layer())
+            .service(inner.clone());
+        let error = service.oneshot(post(QUERY, body)).await.unwrap_err();
+        assert!(error.is::<tower::timeout::error::Elapsed>(), "{error}");
+        assert!(dropped.load(Ordering::SeqCst), "the body was not dropped");
+        assert_eq!(inner.copies(), 1, "a copy of the inner service leaked");
+        assert_eq!(inner.calls(), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_errors_mid_stream_is_refused() {
+    for (chunks, tail) in [(0, ""), (1, ""), (10_000, ""), (0, EVENT)] {
+        let mut body = Script::repeat(b" ", chunks, End::Fail);
+        if !tail.is_empty() {
+            body = body.then(tail);
+        }
+        let dropped = Arc::clone(&body.dropped);
+        let info = send(&layer(), post(QUERY, body))
+            .await
+            .refused(StatusCode::BAD_REQUEST)
+            .await;
+        assert_eq!(info, "body could not be read");
+        assert!(dropped.load(Ordering::SeqCst));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Over a real loopback socket
+
+/// A hyper HTTP/1.1 server with the layer in front of an [`Inner`], on 127.0.0.1 port 0. Each
+/// connection's task is kept, so a test can check that none panicked.
+struct Server {
+    addr: SocketAddr,
+    inner: Inner,
+    accept: tokio::task::JoinHandle<JoinSet<Result<(), hyper::Error>>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let inner = Inner::default();
+        let service = layer().layer(inner.clone());
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let accept = tokio::spawn(async move {
+            let mut connections = JoinSet::new();
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    accepted = listener.accept() => {
+                        let (stream, _) = accepted.unwrap();
+                        let service = TowerToHyperService::new(service.clone());
+                        connections.spawn(
+                            hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service),
+                        );
+                    }
+                }
+            }
+            connections
+        });
+        Self {
+            addr,
+            inner,
+            accept,
+            stop,
+        }
+    }
+
+    /// Stops accepting and returns each connection's result; fails the test on a panic.
+    async fn stop(self) -> Vec<Result<(), hyper::Error>> {
+        let _ = self.stop.send(());
+        let mut connections = self.accept.await.unwrap();
+        let mut results = Vec::new();
+        let bounded = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(joined) = connections.join_next().await {
+                results.push(joined.expect("a connection task panicked"));
+            }
+        });
+        bounded.await.expect("connections did not finish");
+        results
+    }
+}
+
+/// Writes `request` on a new connection and reads the answer until the server closes it or
+/// `timeout` passes; returns what was read.
+async fn exchange(addr: SocketAddr, request: &[u8], close_after_write: bool) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    if close_after_write {
+        drop(stream);
+        return String::new();
+    }
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    read.expect("the server did not answer").unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn head(target: &[u8], headers: &str) -> Vec<u8> {
+    let mut request = b"POST ".to_vec();
+    request.extend_from_slice(target);
+    request.extend_from_slice(b" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    request.extend_from_slice(headers.as_bytes());
+    request.extend_from_slice(b"\r\n");
+    request
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_mid_body_is_survived() {
+    let server = Server::start().await;
+    let target = format!("{PATH}?{QUERY}");
+    let half = &EVENT.as_bytes()[..EVENT.len() / 2];
+
+    // Content-Length promises more than is sent; then the client is gone.
+    let mut request = head(
+        target.as_bytes(),
+        &format!("Content-Length: {}\r\n", EVENT.len()),
+    );
+    request.extend_from_slice(half);
+    exchange(server.addr, &request, true).await;
+    // Chunked, cut inside a chunk.
+    let mut request = head(target.as_bytes(), "Transfer-Encoding: chunked\r\n");
+    request.extend_from_slice(format!("{:x}\r\n", EVENT.len()).as_bytes());
+    request.extend_from_slice(half);
+    exchange(server.addr, &request, true).await;
+    // Chunked, cut between chunks after a whole event.
+    let mut request = head(target.as_bytes(), "Transfer-Encoding: chunked\r\n");
+    request.extend_from_slice(format!("{:x}\r\n{EVENT}\r\n", EVENT.len()).as_bytes());
+    exchange(server.addr, &request, true).await;
+    // Only the head.
+    let request = head(target.as_bytes(), "Content-Length: 100\r\n");
+    exchange(server.addr, &request, true).await;
+
+    // The server still answers, and a whole callback is the first the inner service sees.
+    let mut request = head(
+        target.as_bytes(),
+        &format!("Content-Length: {}\r\nConnection: close\r\n", EVENT.len()),
+    );
+    request.extend_from_slice(EVENT.as_bytes());
+    let answer = exchange(server.addr, &request, false).await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.ends_with("inner"), "{answer}");
+    assert_eq!(server.inner.calls(), 1);
+
+    let inner = server.inner.clone();
+    let results = server.stop().await;
+    assert_eq!(results.len(), 5);
+    assert_eq!(
+        inner.calls(),
+        1,
+        "a cut-off callback reached the inner service"
+    );
+    assert_eq!(inner.copies(), 1, "a copy of the inner service leaked");
+}
+
+#[tokio::test]
+async fn a_request_target_http_refuses_never_reaches_the_service() {
+    let server = Server::start().await;
+    let cases: [(Vec<u8>, &str); 3] = [
+        (
+            b"/im/callback?SdkAppid=\xff&CallbackCommand=Group.CallbackAfterRecallMsg".to_vec(),
+            "HTTP/1.1 400 ",
+        ),
+        (
+            format!(
+                "{PATH}?{COMMAND}&SdkAppid=1400000000&pad={}",
+                "x".repeat(URI_MAX)
+            )
+            .into_bytes(),
+            "HTTP/1.1 414 ",
+        ),
+        (
+            b"/im/callback?CallbackCommand=Group.CallbackAfterRecallMsg\x7f".to_vec(),
+            "HTTP/1.1 400 ",
+        ),
+    ];
+    for (target, status) in cases {
+        let mut request = head(&target, "Content-Length: 0\r\nConnection: close\r\n");
+        request.extend_from_slice(b"");
+        let answer = exchange(server.addr, &request, false).await;
+        assert!(answer.starts_with(status), "{answer:.200}");
+    }
+    let inner = server.inner.clone();
+    server.stop().await;
+    assert_eq!(inner.calls(), 0);
+}
+
+#[tokio::test]
+async fn the_testing_callback_survives_hostile_neighbours() {
+    // A callback built as Tencent sends it is accepted next to a flood of noise parameters.
+    let callback = Callback::from_json(APP, EVENT);
+    let request: Request<Full<Bytes>> = callback
+        .request_to(&format!("{PATH}?{}", repeated("noise=%FF", 2_000)))
+        .unwrap();
+    let inner = send(&layer(), request).await.reached_inner().await;
+    assert_eq!(inner.event().unwrap().messages[0].msg_seq, 130);
+}
