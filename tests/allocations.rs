@@ -90,7 +90,11 @@ const ANSWER: usize = 4;
 #[test]
 fn passthrough_adds_no_allocation() {
     let layered = Recall::new(trivial(), &layer());
-    for uri in [OTHER_COMMAND_URI, NO_QUERY_URI] {
+    for uri in [
+        OTHER_COMMAND_URI,
+        NO_QUERY_URI,
+        "/search?q=100%25&ClientIP=%3A%3A1&CallbackCommand=Group.CallbackAfterSendMsg",
+    ] {
         let (_, bare) = call(trivial(), post(uri, TYPICAL).map(RequestBody::new));
         let (response, through) = call(layered.clone(), post(uri, TYPICAL));
         assert_eq!(response.status(), StatusCode::OK);

@@ -2,8 +2,9 @@
 //!
 //! Tencent sends every callback command of an app to the same URL and tells them apart by the
 //! `CallbackCommand` query parameter. Parameters are found by name (case-sensitive, as Tencent
-//! spells them), after percent-decoding, in one pass over the query that borrows from it
-//! wherever no decoding is needed.
+//! spells them), after percent-decoding, in one pass over the query that borrows from it: names
+//! are compared as they decode, without a buffer, and only the values of a recall callback's
+//! parameters are decoded, allocating only when they contain an escape.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -24,11 +25,19 @@ enum Param<'a> {
 }
 
 impl<'a> Param<'a> {
-    fn push(&mut self, value: Cow<'a, str>) {
+    /// Records a raw (still encoded) value.
+    fn push(&mut self, raw: &'a str) {
         *self = match self {
-            Param::Absent => Param::Once(value),
+            Param::Absent => Param::Once(Cow::Borrowed(raw)),
             Param::Once(_) | Param::Repeated => Param::Repeated,
         };
+    }
+
+    /// Decodes the raw value recorded by `push`.
+    fn decode(&mut self) {
+        if let Param::Once(Cow::Borrowed(raw)) = self {
+            *self = Param::Once(decode(raw));
+        }
     }
 
     fn once(&self) -> Option<&str> {
@@ -82,25 +91,45 @@ impl<'a> CallbackQuery<'a> {
         let mut scanned = Self::default();
         let mut commands = 0usize;
         let mut ours = false;
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let slot = match &*name {
-                "CallbackCommand" => {
+        for (name, value) in Pairs(query) {
+            // Most names have nothing to decode, and are compared as they are.
+            let name = if has_escape(name) {
+                known_name(name)
+            } else {
+                Some(name)
+            };
+            let slot = match name {
+                Some("CallbackCommand") => {
                     commands += 1;
-                    ours |= value == RECALL_COMMAND;
+                    ours |= value == RECALL_COMMAND || decodes_to(value, RECALL_COMMAND);
                     continue;
                 }
-                "SdkAppid" => &mut scanned.sdk_app_id,
-                "Sign" => &mut scanned.sign,
-                "RequestTime" => &mut scanned.request_time,
-                "ClientIP" => &mut scanned.client_ip,
-                "OptPlatform" => &mut scanned.platform,
-                "contenttype" => &mut scanned.content_type,
+                Some("SdkAppid") => &mut scanned.sdk_app_id,
+                Some("Sign") => &mut scanned.sign,
+                Some("RequestTime") => &mut scanned.request_time,
+                Some("ClientIP") => &mut scanned.client_ip,
+                Some("OptPlatform") => &mut scanned.platform,
+                Some("contenttype") => &mut scanned.content_type,
                 _ => continue,
             };
             slot.push(value);
         }
+        if !ours {
+            return None;
+        }
         scanned.command_repeated = commands > 1;
-        ours.then_some(scanned)
+        // Values are decoded only now, so that other requests never allocate.
+        for param in [
+            &mut scanned.sdk_app_id,
+            &mut scanned.sign,
+            &mut scanned.request_time,
+            &mut scanned.client_ip,
+            &mut scanned.platform,
+            &mut scanned.content_type,
+        ] {
+            param.decode();
+        }
+        Some(scanned)
     }
 
     /// `CallbackCommand` must be given once: a second value could route the request elsewhere
@@ -157,6 +186,108 @@ impl<'a> CallbackQuery<'a> {
             request_time,
         }
     }
+}
+
+/// The parameter names the scan looks for.
+const NAMES: [&str; 7] = [
+    "CallbackCommand",
+    "SdkAppid",
+    "Sign",
+    "RequestTime",
+    "ClientIP",
+    "OptPlatform",
+    "contenttype",
+];
+
+/// The `name=value` pairs of a query, split at `&` and at the first `=`, still encoded; empty
+/// pairs are skipped. Splits on bytes: these short searches are quicker without `memchr`.
+struct Pairs<'a>(&'a str);
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.0.is_empty() {
+            let end = position(self.0, b'&').unwrap_or(self.0.len());
+            let pair = &self.0[..end];
+            self.0 = self.0.get(end + 1..).unwrap_or_default();
+            if !pair.is_empty() {
+                return Some(match position(pair, b'=') {
+                    Some(at) => (&pair[..at], &pair[at + 1..]),
+                    None => (pair, ""),
+                });
+            }
+        }
+        None
+    }
+}
+
+/// Where the ASCII `byte` first appears in `text`.
+fn position(text: &str, byte: u8) -> Option<usize> {
+    text.bytes().position(|b| b == byte)
+}
+
+/// Which of [`NAMES`] a raw (still encoded) parameter name is, if any.
+fn known_name(raw: &str) -> Option<&'static str> {
+    NAMES.into_iter().find(|known| decodes_to(raw, known))
+}
+
+/// Whether form-urlencoded `raw` decodes to exactly `expected`, without decoding into a buffer.
+fn decodes_to(raw: &str, expected: &str) -> bool {
+    if !has_escape(raw) {
+        return raw == expected;
+    }
+    let mut decoded = Decoded(raw.as_bytes());
+    expected.bytes().all(|byte| decoded.next() == Some(byte)) && decoded.next().is_none()
+}
+
+/// Whether form-urlencoded `text` has anything to decode: a `%` escape or a `+` for a space.
+fn has_escape(text: &str) -> bool {
+    text.bytes().any(|byte| matches!(byte, b'%' | b'+'))
+}
+
+/// Decodes a form-urlencoded value: borrowed when it has nothing to decode; bytes that are not
+/// UTF-8 after decoding become U+FFFD, as `application/x-www-form-urlencoded` parsing does.
+fn decode(raw: &str) -> Cow<'_, str> {
+    if !has_escape(raw) {
+        return Cow::Borrowed(raw);
+    }
+    let bytes: Vec<u8> = Decoded(raw.as_bytes()).collect();
+    Cow::Owned(
+        String::from_utf8(bytes)
+            .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned()),
+    )
+}
+
+/// The bytes of a form-urlencoded text: `+` is a space, `%` and two hex digits the byte they
+/// spell, anything else itself (a `%` not followed by two hex digits included).
+struct Decoded<'a>(&'a [u8]);
+
+impl Iterator for Decoded<'_> {
+    type Item = u8;
+
+    fn next(&mut self) -> Option<u8> {
+        let (&first, rest) = self.0.split_first()?;
+        self.0 = rest;
+        match first {
+            b'+' => Some(b' '),
+            b'%' => match rest {
+                [high, low, tail @ ..] => match (hex_digit(*high), hex_digit(*low)) {
+                    (Some(high), Some(low)) => {
+                        self.0 = tail;
+                        Some(high << 4 | low)
+                    }
+                    _ => Some(b'%'),
+                },
+                _ => Some(b'%'),
+            },
+            other => Some(other),
+        }
+    }
+}
+
+fn hex_digit(digit: u8) -> Option<u8> {
+    char::from(digit).to_digit(16).map(|value| value as u8)
 }
 
 #[cfg(test)]
@@ -224,6 +355,41 @@ mod tests {
         );
         // The command text elsewhere is not enough.
         assert!(CallbackQuery::scan(Some("x=Group.CallbackAfterRecallMsg")).is_none());
+    }
+
+    #[test]
+    fn decoding_matches_form_urlencoded() {
+        for raw in [
+            "plain",
+            "a+b",
+            "%41%62%2B",
+            "%4",
+            "%",
+            "%zz%41",
+            "100%25",
+            "%E6%B5%8B",
+            "%FF%FE",
+            "%E6%B5",
+            "",
+        ] {
+            let pair = format!("x={raw}");
+            let (_, expected) = form_urlencoded::parse(pair.as_bytes()).next().unwrap();
+            assert_eq!(decode(raw), expected, "{raw:?}");
+            // Names are compared byte for byte: bytes that are not UTF-8 match no name.
+            assert_eq!(
+                decodes_to(raw, &expected),
+                !expected.contains('\u{FFFD}'),
+                "{raw:?}"
+            );
+            assert!(!decodes_to(raw, &format!("{expected}x")), "{raw:?}");
+        }
+        assert!(matches!(decode("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn other_requests_with_escapes_are_not_decoded() {
+        let query = "CallbackCommand=Group.CallbackAfterSendMsg&ClientIP=%3A%3A1&q=100%25";
+        assert!(CallbackQuery::scan(Some(query)).is_none());
     }
 
     #[test]
