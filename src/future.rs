@@ -48,7 +48,7 @@ pin_project! {
         // The inner service answers.
         Inner { #[pin] future: S::Future },
         // The layer answers, without calling anything.
-        Answer { answer: Option<(StatusCode, Ack)> },
+        Answer { answer: Option<(StatusCode, Bytes)> },
         // Reading an accepted callback's body.
         Collecting {
             #[pin]
@@ -123,12 +123,12 @@ where
                     return Poll::Ready(Ok(response.map(ResponseBody::inner)));
                 }
                 StateProj::Answer { answer } => {
-                    let (status, ack) = answer.take().expect("polled after completion");
-                    return Poll::Ready(Ok(json_response(status, ack.to_bytes())));
+                    let (status, json) = answer.take().expect("polled after completion");
+                    return Poll::Ready(Ok(json_response(status, json)));
                 }
                 StateProj::Handling { future } => {
                     let answer = match ready!(future.poll(cx)) {
-                        Ok(()) => (StatusCode::OK, Ack::ok()),
+                        Ok(()) => (StatusCode::OK, Ack::ok().to_bytes()),
                         Err(_) => Rejection::HANDLER_FAILED.into_answer(),
                     };
                     State::Answer {
