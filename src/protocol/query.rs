@@ -88,16 +88,13 @@ impl<'a> CallbackQuery<'a> {
         if !query.contains(RECALL_COMMAND) && !query.contains('%') {
             return None;
         }
+        // Most queries have nothing to decode: their names and values are used as they are.
+        let plain = !has_escape(query);
         let mut scanned = Self::default();
         let mut commands = 0usize;
         let mut ours = false;
         for (name, value) in Pairs(query) {
-            // Most names have nothing to decode, and are compared as they are.
-            let name = if has_escape(name) {
-                known_name(name)
-            } else {
-                Some(name)
-            };
+            let name = if plain { Some(name) } else { known_name(name) };
             let slot = match name {
                 Some("CallbackCommand") => {
                     commands += 1;
@@ -118,6 +115,9 @@ impl<'a> CallbackQuery<'a> {
             return None;
         }
         scanned.command_repeated = commands > 1;
+        if plain {
+            return Some(scanned);
+        }
         // Values are decoded only now, so that other requests never allocate.
         for param in [
             &mut scanned.sdk_app_id,
@@ -243,7 +243,9 @@ fn decodes_to(raw: &str, expected: &str) -> bool {
 
 /// Whether form-urlencoded `text` has anything to decode: a `%` escape or a `+` for a space.
 fn has_escape(text: &str) -> bool {
-    text.bytes().any(|byte| matches!(byte, b'%' | b'+'))
+    // Two `memchr` searches are quicker than one byte-by-byte pass.
+    let bytes = text.as_bytes();
+    bytes.contains(&b'%') || bytes.contains(&b'+')
 }
 
 /// Decodes a form-urlencoded value: borrowed when it has nothing to decode; bytes that are not
