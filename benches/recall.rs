@@ -7,8 +7,9 @@
 //! - `passthrough/*`: requests that are not recall callbacks, through the layer and straight to
 //!   the same inner service;
 //! - `recall_*/*`: a recall callback through the layer in forward mode (trivial inner service),
-//!   parsed alone with `serde_json` into the same [`RecallEvent`] (the floor), and handled by a
-//!   hand-written axum handler with `Query` and `Json` extractors (`examples/handwritten`);
+//!   parsed alone with `serde_json` into the same [`RecallEvent`] (the floor), handled by a
+//!   hand-written axum handler with `Query` and `Json` extractors (`examples/handwritten`), and
+//!   given to the trivial inner service alone (what the request costs any service);
 //! - `rejections/*`: refusals, next to the valid callback they imitate;
 //! - `signature/*`: computing a `Sign`, and the valid signed callback next to the same refusal.
 //!
@@ -113,6 +114,13 @@ fn recall(c: &mut Criterion) {
         group.bench_function("serde_json", |b| {
             b.iter(|| serde_json::from_slice::<RecallEvent>(black_box(&body)).unwrap())
         });
+        // What any service pays for this request: the trivial inner service without the layer.
+        bench_service!(
+            group,
+            "inner_alone",
+            trivial(),
+            post(RECALL_URI, body.clone()).map(RequestBody::new)
+        );
         bench_service!(
             group,
             "layer",
