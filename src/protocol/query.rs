@@ -85,7 +85,7 @@ impl<'a> CallbackQuery<'a> {
         let query = query?;
         // Only a percent-escape can turn other text into the recall command: without one, the
         // command must be spelled out. This keeps every other request to one substring search.
-        if !query.contains(RECALL_COMMAND) && !query.contains('%') {
+        if !query.contains(RECALL_COMMAND) && !has_byte(query, b'%') {
             return None;
         }
         // Most queries have nothing to decode: their names and values are used as they are.
@@ -243,9 +243,13 @@ fn decodes_to(raw: &str, expected: &str) -> bool {
 
 /// Whether form-urlencoded `text` has anything to decode: a `%` escape or a `+` for a space.
 fn has_escape(text: &str) -> bool {
-    // Two `memchr` searches are quicker than one byte-by-byte pass.
-    let bytes = text.as_bytes();
-    bytes.contains(&b'%') || bytes.contains(&b'+')
+    has_byte(text, b'%') || has_byte(text, b'+')
+}
+
+/// Whether `text` contains `byte`. Written as a fold without an early exit, which the compiler
+/// turns into a vector loop: for a query's hundred-odd bytes, quicker than `memchr`.
+fn has_byte(text: &str, byte: u8) -> bool {
+    text.bytes().fold(false, |found, b| found | (b == byte))
 }
 
 /// Decodes a form-urlencoded value: borrowed when it has nothing to decode; bytes that are not
