@@ -147,12 +147,20 @@ impl<'a> CallbackQuery<'a> {
         let text = self
             .sdk_app_id
             .require(Rejection::APP_MISSING, Rejection::APP_REPEATED)?;
-        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        if text.is_empty() {
             return Err(Rejection::APP_MALFORMED);
         }
-        text.parse()
+        // Digits only (no sign, unlike `str::parse`), in one pass, refusing overflow.
+        text.bytes()
+            .try_fold(0u64, |id, byte| {
+                let digit = byte.wrapping_sub(b'0');
+                if digit > 9 {
+                    return None;
+                }
+                id.checked_mul(10)?.checked_add(u64::from(digit))
+            })
             .map(SdkAppId::new)
-            .map_err(|_| Rejection::APP_MALFORMED)
+            .ok_or(Rejection::APP_MALFORMED)
     }
 
     /// `RequestTime` and `Sign`, each given once, as text (the signature covers the text).
