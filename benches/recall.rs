@@ -25,12 +25,11 @@ use std::hint::black_box;
 use tower::ServiceExt;
 use tower_tim_recall::{sign, Recall, RecallEvent, RecallLayer, RequestBody};
 
+mod common;
 #[path = "../examples/handwritten/mod.rs"]
 mod handwritten;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
-use support::*;
+use common::*;
 
 /// Large enough for the 1 000-message recall, which is over the default 64 KiB.
 const BODY_LIMIT: usize = 1 << 20;

@@ -21,12 +21,12 @@ use std::hint::black_box;
 use tower::ServiceExt;
 use tower_tim_recall::{sign, Recall, RecallEvent, RecallLayer, RequestBody};
 
+#[path = "../benches/common/mod.rs"]
+mod common;
 #[path = "handwritten/mod.rs"]
 mod handwritten;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
-use support::*;
+use common::*;
 
 const CASES: &[&str] = &[
     "passthrough/bare",

@@ -15,10 +15,10 @@ use http_body_util::Full;
 use tower::{Service, ServiceExt};
 use tower_tim_recall::{sign, Ack, Recall, RecallEvent, RecallLayer, RequestBody, ResponseBody};
 
-#[path = "support/mod.rs"]
-mod support;
+#[path = "../benches/common/mod.rs"]
+mod common;
 
-use support::*;
+use common::*;
 
 /// Counts the allocations (and reallocations) made on each thread.
 struct Counting;

@@ -1,11 +1,11 @@
-//! Requests, bodies and a trivial inner service shared by the allocation test
-//! (`tests/allocations.rs`) and the benchmarks (`benches/recall.rs`), so that both measure the
-//! same work.
+//! Requests, bodies and a trivial inner service shared by the benchmarks (`benches/recall.rs`),
+//! the allocation test (`tests/allocations.rs`) and the instruction counts
+//! (`examples/instructions.rs`), so that all three measure the same work.
 
 #![allow(dead_code)] // Each user takes what it needs.
 
 use std::convert::Infallible;
-use std::future::{ready, Future, Ready};
+use std::future::{ready, Future};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
@@ -47,7 +47,7 @@ pub fn signed_uri(request_time: u64, sign: &str) -> String {
 }
 
 /// A typical recall, as Tencent documents it: one message, in a topic.
-pub const TYPICAL: &str = include_str!("../fixtures/recall_documented.json");
+pub const TYPICAL: &str = include_str!("../../tests/fixtures/recall_documented.json");
 
 /// A typical recall in a group without topics: one message, no `TopicId`.
 pub const TYPICAL_NO_TOPIC: &str = concat!(
@@ -78,14 +78,13 @@ pub fn post(uri: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
         .unwrap()
 }
 
+/// What the inner service receives behind the layer.
+pub type InnerRequest = Request<RequestBody<Full<Bytes>>>;
+
 /// The inner service that answers at once with a fixed acknowledgement, touching nothing.
-pub fn trivial() -> impl Service<
-    Request<RequestBody<Full<Bytes>>>,
-    Response = Response<Full<Bytes>>,
-    Error = Infallible,
-    Future = Ready<Result<Response<Full<Bytes>>, Infallible>>,
-> + Clone {
-    service_fn(|_request: Request<RequestBody<Full<Bytes>>>| {
+pub fn trivial(
+) -> impl Service<InnerRequest, Response = Response<Full<Bytes>>, Error = Infallible> + Clone {
+    service_fn(|_request: InnerRequest| {
         ready(Ok(Response::new(Full::new(Bytes::from_static(
             OK_JSON.as_bytes(),
         )))))
@@ -94,6 +93,9 @@ pub fn trivial() -> impl Service<
 
 /// Polls a future that needs no I/O to completion on this thread, with a waker that does
 /// nothing and allocates nothing.
+// `Waker::noop` is from Rust 1.85, newer than the crate's `rust-version`; only the benchmarks
+// and tests use it, and criterion 0.8 already needs 1.86 to build them.
+#[allow(clippy::incompatible_msrv)]
 pub fn complete<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
