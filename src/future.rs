@@ -48,7 +48,7 @@ pin_project! {
         // The inner service answers.
         Inner { #[pin] future: S::Future },
         // The layer answers, without calling anything.
-        Answer { answer: Option<(StatusCode, Ack)> },
+        Answer { answer: Option<(StatusCode, Bytes)> },
         // Reading an accepted callback's body.
         Collecting {
             #[pin]
@@ -131,8 +131,8 @@ where
                     return Poll::Ready(Ok(response.map(ResponseBody::inner)));
                 }
                 StateProj::Answer { answer } => {
-                    let (status, ack) = answer.take().expect("polled after completion");
-                    return Poll::Ready(Ok(json_response(status, ack.to_bytes())));
+                    let (status, json) = answer.take().expect("polled after completion");
+                    return Poll::Ready(Ok(json_response(status, json)));
                 }
                 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
                 StateProj::Handling { future, span } => {
@@ -140,7 +140,7 @@ where
                         Ok(()) => {
                             #[cfg(feature = "tracing")]
                             crate::trace::acknowledged(span);
-                            (StatusCode::OK, Ack::ok())
+                            (StatusCode::OK, Ack::ok().to_bytes())
                         }
                         Err(error) => {
                             let rejection = handler_rejection(&error);

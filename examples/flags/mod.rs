@@ -1,6 +1,8 @@
 //! Command-line flags for the examples: `--name value` or `--name=value`, and `--help`.
 //! Small on purpose: the examples show the crate, not an argument parser.
 
+#![allow(dead_code)] // Each example uses the part it needs.
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -100,4 +102,17 @@ pub fn parse_or_exit<T>(
             Err(ExitCode::from(2))
         }
     }
+}
+
+/// The flags of a program that takes only `--addr HOST:PORT` (default `127.0.0.1:3000`).
+pub fn addr_only(flags: &mut Flags) -> Result<Option<String>, String> {
+    let mut addr = "127.0.0.1:3000".to_owned();
+    while let Some(name) = flags.next_flag()? {
+        match name.as_str() {
+            "--help" | "-h" => return Ok(None),
+            "--addr" => addr = flags.value()?,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Some(addr))
 }

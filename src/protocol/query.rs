@@ -2,15 +2,16 @@
 //!
 //! Tencent sends every callback command of an app to the same URL and tells them apart by the
 //! `CallbackCommand` query parameter. Parameters are found by name (case-sensitive, as Tencent
-//! spells them), after percent-decoding, in one pass over the query that borrows from it
-//! wherever no decoding is needed and decodes only the values it keeps.
+//! spells them), after percent-decoding, in one pass over the query that borrows from it: names
+//! are compared as they decode, without a buffer, and only the values of a recall callback's
+//! parameters are decoded, allocating only when they contain an escape.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::event::{Platform, SdkAppId};
 use super::rejection::Rejection;
-use super::urlencoded;
+use super::urlencoded::{decode, decodes_to, has_byte, has_escape, Pairs};
 
 /// The `CallbackCommand` of the callback this crate receives.
 pub const RECALL_COMMAND: &str = "Group.CallbackAfterRecallMsg";
@@ -25,13 +26,19 @@ enum Param<'a> {
 }
 
 impl<'a> Param<'a> {
-    /// Records one more occurrence, decoding the value only for the first: a repeated
-    /// parameter keeps no value, however often it is repeated.
+    /// Records a raw (still encoded) value.
     fn push(&mut self, raw: &'a str) {
         *self = match self {
-            Param::Absent => Param::Once(urlencoded::decode(raw)),
+            Param::Absent => Param::Once(Cow::Borrowed(raw)),
             Param::Once(_) | Param::Repeated => Param::Repeated,
         };
+    }
+
+    /// Decodes the raw value recorded by `push`.
+    fn decode(&mut self) {
+        if let Param::Once(Cow::Borrowed(raw)) = self {
+            *self = Param::Once(decode(raw));
+        }
     }
 
     fn once(&self) -> Option<&str> {
@@ -79,39 +86,51 @@ impl<'a> CallbackQuery<'a> {
         let query = query?;
         // Only a percent-escape can turn other text into the recall command: without one, the
         // command must be spelled out. This keeps every other request to one substring search.
-        if !query.contains(RECALL_COMMAND) && !query.contains('%') {
+        if !query.contains(RECALL_COMMAND) && !has_byte(query, b'%') {
             return None;
         }
+        // Most queries have nothing to decode: their names and values are used as they are.
+        let plain = !has_escape(query);
         let mut scanned = Self::default();
         let mut commands = 0usize;
         let mut ours = false;
-        // Names are compared and values decoded without allocating, except for the first value
-        // of each parameter kept: a query's cost does not grow with parameters nobody reads.
-        for (name, value) in urlencoded::pairs(query) {
-            let is = |known: &str| urlencoded::decodes_to(name, known);
-            let slot = if is("CallbackCommand") {
-                commands += 1;
-                ours |= urlencoded::decodes_to(value, RECALL_COMMAND);
-                continue;
-            } else if is("SdkAppid") {
-                &mut scanned.sdk_app_id
-            } else if is("Sign") {
-                &mut scanned.sign
-            } else if is("RequestTime") {
-                &mut scanned.request_time
-            } else if is("ClientIP") {
-                &mut scanned.client_ip
-            } else if is("OptPlatform") {
-                &mut scanned.platform
-            } else if is("contenttype") {
-                &mut scanned.content_type
-            } else {
-                continue;
+        for (name, value) in Pairs(query) {
+            let name = if plain { Some(name) } else { known_name(name) };
+            let slot = match name {
+                Some("CallbackCommand") => {
+                    commands += 1;
+                    ours |= value == RECALL_COMMAND || decodes_to(value, RECALL_COMMAND);
+                    continue;
+                }
+                Some("SdkAppid") => &mut scanned.sdk_app_id,
+                Some("Sign") => &mut scanned.sign,
+                Some("RequestTime") => &mut scanned.request_time,
+                Some("ClientIP") => &mut scanned.client_ip,
+                Some("OptPlatform") => &mut scanned.platform,
+                Some("contenttype") => &mut scanned.content_type,
+                _ => continue,
             };
             slot.push(value);
         }
+        if !ours {
+            return None;
+        }
         scanned.command_repeated = commands > 1;
-        ours.then_some(scanned)
+        if plain {
+            return Some(scanned);
+        }
+        // Values are decoded only now, so that other requests never allocate.
+        for param in [
+            &mut scanned.sdk_app_id,
+            &mut scanned.sign,
+            &mut scanned.request_time,
+            &mut scanned.client_ip,
+            &mut scanned.platform,
+            &mut scanned.content_type,
+        ] {
+            param.decode();
+        }
+        Some(scanned)
     }
 
     /// `CallbackCommand` must be given once: a second value could route the request elsewhere
@@ -129,12 +148,20 @@ impl<'a> CallbackQuery<'a> {
         let text = self
             .sdk_app_id
             .require(Rejection::APP_MISSING, Rejection::APP_REPEATED)?;
-        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        if text.is_empty() {
             return Err(Rejection::APP_MALFORMED);
         }
-        text.parse()
+        // Digits only (no sign, unlike `str::parse`), in one pass, refusing overflow.
+        text.bytes()
+            .try_fold(0u64, |id, byte| {
+                let digit = byte.wrapping_sub(b'0');
+                if digit > 9 {
+                    return None;
+                }
+                id.checked_mul(10)?.checked_add(u64::from(digit))
+            })
             .map(SdkAppId::new)
-            .map_err(|_| Rejection::APP_MALFORMED)
+            .ok_or(Rejection::APP_MALFORMED)
     }
 
     /// `RequestTime` and `Sign`, each given once, as text (the signature covers the text).
@@ -168,6 +195,22 @@ impl<'a> CallbackQuery<'a> {
             request_time,
         }
     }
+}
+
+/// The parameter names the scan looks for.
+const NAMES: [&str; 7] = [
+    "CallbackCommand",
+    "SdkAppid",
+    "Sign",
+    "RequestTime",
+    "ClientIP",
+    "OptPlatform",
+    "contenttype",
+];
+
+/// Which of [`NAMES`] a raw (still encoded) parameter name is, if any.
+fn known_name(raw: &str) -> Option<&'static str> {
+    NAMES.into_iter().find(|known| decodes_to(raw, known))
 }
 
 #[cfg(test)]
@@ -235,6 +278,41 @@ mod tests {
         );
         // The command text elsewhere is not enough.
         assert!(CallbackQuery::scan(Some("x=Group.CallbackAfterRecallMsg")).is_none());
+    }
+
+    #[test]
+    fn decoding_matches_form_urlencoded() {
+        for raw in [
+            "plain",
+            "a+b",
+            "%41%62%2B",
+            "%4",
+            "%",
+            "%zz%41",
+            "100%25",
+            "%E6%B5%8B",
+            "%FF%FE",
+            "%E6%B5",
+            "",
+        ] {
+            let pair = format!("x={raw}");
+            let (_, expected) = form_urlencoded::parse(pair.as_bytes()).next().unwrap();
+            assert_eq!(decode(raw), expected, "{raw:?}");
+            // Names are compared byte for byte: bytes that are not UTF-8 match no name.
+            assert_eq!(
+                decodes_to(raw, &expected),
+                !expected.contains('\u{FFFD}'),
+                "{raw:?}"
+            );
+            assert!(!decodes_to(raw, &format!("{expected}x")), "{raw:?}");
+        }
+        assert!(matches!(decode("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn other_requests_with_escapes_are_not_decoded() {
+        let query = "CallbackCommand=Group.CallbackAfterSendMsg&ClientIP=%3A%3A1&q=100%25";
+        assert!(CallbackQuery::scan(Some(query)).is_none());
     }
 
     #[test]

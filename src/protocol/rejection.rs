@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
 use http::StatusCode;
 
 use super::ack::Ack;
@@ -14,83 +15,77 @@ use super::ack::Ack;
 pub(crate) struct Rejection {
     status: StatusCode,
     reason: Cow<'static, str>,
+    /// For a fixed reason, the whole answer's JSON, written at compile time.
+    json: Option<&'static str>,
+}
+
+/// A refusal with a fixed reason, its `FAIL` acknowledgement written out in full so that
+/// answering it costs no serialization: `fixed!(FORBIDDEN = 403, "reason")`. The reason must
+/// need no JSON escape (a test checks each against `serde_json`).
+macro_rules! fixed {
+    ($status:ident = $code:literal, $reason:literal) => {
+        Rejection {
+            status: StatusCode::$status,
+            reason: Cow::Borrowed($reason),
+            json: Some(concat!(
+                r#"{"ActionStatus":"FAIL","ErrorInfo":""#,
+                $reason,
+                r#"","ErrorCode":"#,
+                $code,
+                "}"
+            )),
+        }
+    };
 }
 
 /// The longest `ErrorInfo` the layer writes, in bytes.
 const MAX_REASON: usize = 160;
 
 impl Rejection {
-    const fn fixed(status: StatusCode, reason: &'static str) -> Self {
-        Self {
-            status,
-            reason: Cow::Borrowed(reason),
-        }
-    }
-
     /// The recall command came with another method than `POST`.
-    pub(crate) const METHOD: Self = Self::fixed(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "callbacks must be sent with POST",
-    );
+    pub(crate) const METHOD: Self =
+        fixed!(METHOD_NOT_ALLOWED = 405, "callbacks must be sent with POST");
 
-    pub(crate) const APP_MISSING: Self = Self::fixed(StatusCode::FORBIDDEN, "SdkAppid is missing");
-    pub(crate) const APP_REPEATED: Self =
-        Self::fixed(StatusCode::FORBIDDEN, "SdkAppid is repeated");
+    pub(crate) const APP_MISSING: Self = fixed!(FORBIDDEN = 403, "SdkAppid is missing");
+    pub(crate) const APP_REPEATED: Self = fixed!(FORBIDDEN = 403, "SdkAppid is repeated");
     pub(crate) const APP_MALFORMED: Self =
-        Self::fixed(StatusCode::FORBIDDEN, "SdkAppid is not a decimal integer");
-    pub(crate) const APP_NOT_ALLOWED: Self =
-        Self::fixed(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
+        fixed!(FORBIDDEN = 403, "SdkAppid is not a decimal integer");
+    pub(crate) const APP_NOT_ALLOWED: Self = fixed!(FORBIDDEN = 403, "SdkAppid is not allowed");
 
-    pub(crate) const SIGN_MISSING: Self = Self::fixed(StatusCode::UNAUTHORIZED, "Sign is missing");
-    pub(crate) const SIGN_REPEATED: Self =
-        Self::fixed(StatusCode::UNAUTHORIZED, "Sign is repeated");
-    pub(crate) const SIGN_MALFORMED: Self = Self::fixed(
-        StatusCode::UNAUTHORIZED,
-        "Sign is not 64 hexadecimal digits",
+    pub(crate) const SIGN_MISSING: Self = fixed!(UNAUTHORIZED = 401, "Sign is missing");
+    pub(crate) const SIGN_REPEATED: Self = fixed!(UNAUTHORIZED = 401, "Sign is repeated");
+    pub(crate) const SIGN_MALFORMED: Self =
+        fixed!(UNAUTHORIZED = 401, "Sign is not 64 hexadecimal digits");
+    pub(crate) const SIGN_MISMATCH: Self = fixed!(UNAUTHORIZED = 401, "Sign does not match");
+    pub(crate) const TIME_MISSING: Self = fixed!(UNAUTHORIZED = 401, "RequestTime is missing");
+    pub(crate) const TIME_REPEATED: Self = fixed!(UNAUTHORIZED = 401, "RequestTime is repeated");
+    pub(crate) const TIME_MALFORMED: Self = fixed!(
+        UNAUTHORIZED = 401,
+        "RequestTime is not a decimal number of seconds"
     );
-    pub(crate) const SIGN_MISMATCH: Self =
-        Self::fixed(StatusCode::UNAUTHORIZED, "Sign does not match");
-    pub(crate) const TIME_MISSING: Self =
-        Self::fixed(StatusCode::UNAUTHORIZED, "RequestTime is missing");
-    pub(crate) const TIME_REPEATED: Self =
-        Self::fixed(StatusCode::UNAUTHORIZED, "RequestTime is repeated");
-    pub(crate) const TIME_MALFORMED: Self = Self::fixed(
-        StatusCode::UNAUTHORIZED,
-        "RequestTime is not a decimal number of seconds",
-    );
-    pub(crate) const TIME_STALE: Self = Self::fixed(
-        StatusCode::UNAUTHORIZED,
-        "RequestTime is outside the allowed time window",
+    pub(crate) const TIME_STALE: Self = fixed!(
+        UNAUTHORIZED = 401,
+        "RequestTime is outside the allowed time window"
     );
 
-    pub(crate) const TOO_LARGE: Self = Self::fixed(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "body is larger than the limit",
-    );
+    pub(crate) const TOO_LARGE: Self =
+        fixed!(PAYLOAD_TOO_LARGE = 413, "body is larger than the limit");
 
     pub(crate) const COMMAND_REPEATED: Self =
-        Self::fixed(StatusCode::BAD_REQUEST, "CallbackCommand is repeated");
-    pub(crate) const CONTENT_TYPE: Self =
-        Self::fixed(StatusCode::BAD_REQUEST, "contenttype is not json");
-    pub(crate) const BODY_UNREADABLE: Self =
-        Self::fixed(StatusCode::BAD_REQUEST, "body could not be read");
-    pub(crate) const NOT_AN_OBJECT: Self =
-        Self::fixed(StatusCode::BAD_REQUEST, "body is not a JSON object");
-    pub(crate) const NOT_UTF8: Self = Self::fixed(StatusCode::BAD_REQUEST, "body is not UTF-8");
-    pub(crate) const TOO_DEEP: Self =
-        Self::fixed(StatusCode::BAD_REQUEST, "body is nested too deep");
+        fixed!(BAD_REQUEST = 400, "CallbackCommand is repeated");
+    pub(crate) const CONTENT_TYPE: Self = fixed!(BAD_REQUEST = 400, "contenttype is not json");
+    pub(crate) const BODY_UNREADABLE: Self = fixed!(BAD_REQUEST = 400, "body could not be read");
+    pub(crate) const NOT_AN_OBJECT: Self = fixed!(BAD_REQUEST = 400, "body is not a JSON object");
+    pub(crate) const NOT_UTF8: Self = fixed!(BAD_REQUEST = 400, "body is not UTF-8");
+    pub(crate) const TOO_DEEP: Self = fixed!(BAD_REQUEST = 400, "body is nested too deep");
 
     /// The handler given to acknowledge mode returned an error.
-    pub(crate) const HANDLER_FAILED: Self = Self::fixed(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the recall handler failed",
-    );
+    pub(crate) const HANDLER_FAILED: Self =
+        fixed!(INTERNAL_SERVER_ERROR = 500, "the recall handler failed");
 
     /// The handler given to acknowledge mode panicked.
-    pub(crate) const HANDLER_PANICKED: Self = Self::fixed(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the recall handler panicked",
-    );
+    pub(crate) const HANDLER_PANICKED: Self =
+        fixed!(INTERNAL_SERVER_ERROR = 500, "the recall handler panicked");
 
     /// The body is not a recall event; `detail` says which field is wrong. Kept short: a
     /// parser's message may quote a long value from the body.
@@ -107,6 +102,7 @@ impl Rejection {
         Self {
             status: StatusCode::BAD_REQUEST,
             reason: Cow::Owned(reason),
+            json: None,
         }
     }
 
@@ -130,11 +126,18 @@ impl Rejection {
         &self.reason
     }
 
-    /// The answer to send: the status, and the `FAIL` acknowledgement with the status as
-    /// `ErrorCode` and the reason as `ErrorInfo` (borrowed, for a fixed reason).
-    pub(crate) fn into_answer(self) -> (StatusCode, Ack) {
-        let code = i64::from(self.status.as_u16());
-        (self.status, Ack::fail_with_code(code, self.reason))
+    /// The answer to send: the status, and the JSON of the `FAIL` acknowledgement with the
+    /// status as `ErrorCode` and the reason as `ErrorInfo` (static, for a fixed reason).
+    pub(crate) fn into_answer(self) -> (StatusCode, Bytes) {
+        let json = match self.json {
+            Some(json) => Bytes::from_static(json.as_bytes()),
+            None => self.ack().to_bytes(),
+        };
+        (self.status, json)
+    }
+
+    fn ack(&self) -> Ack {
+        Ack::fail_with_code(i64::from(self.status.as_u16()), self.reason.clone())
     }
 }
 
@@ -152,5 +155,43 @@ mod tests {
 
         let short = Rejection::invalid_body("missing field `GroupId`");
         assert_eq!(short.reason(), "invalid body: missing field `GroupId`");
+    }
+
+    /// Every refusal with a fixed reason.
+    const FIXED: &[Rejection] = &[
+        Rejection::METHOD,
+        Rejection::APP_MISSING,
+        Rejection::APP_REPEATED,
+        Rejection::APP_MALFORMED,
+        Rejection::APP_NOT_ALLOWED,
+        Rejection::SIGN_MISSING,
+        Rejection::SIGN_REPEATED,
+        Rejection::SIGN_MALFORMED,
+        Rejection::SIGN_MISMATCH,
+        Rejection::TIME_MISSING,
+        Rejection::TIME_REPEATED,
+        Rejection::TIME_MALFORMED,
+        Rejection::TIME_STALE,
+        Rejection::TOO_LARGE,
+        Rejection::COMMAND_REPEATED,
+        Rejection::CONTENT_TYPE,
+        Rejection::BODY_UNREADABLE,
+        Rejection::NOT_AN_OBJECT,
+        Rejection::NOT_UTF8,
+        Rejection::TOO_DEEP,
+        Rejection::HANDLER_FAILED,
+        Rejection::HANDLER_PANICKED,
+    ];
+
+    #[test]
+    fn fixed_answers_are_what_serde_json_writes() {
+        for rejection in FIXED {
+            let (status, json) = rejection.clone().into_answer();
+            assert_eq!(status, rejection.status);
+            assert_eq!(json, rejection.ack().to_bytes(), "{rejection:?}");
+        }
+        let (_, json) = Rejection::invalid_body("a \"quoted\" detail").into_answer();
+        let ack: Ack = serde_json::from_slice(&json).unwrap();
+        assert_eq!(ack.error_info(), "invalid body: a \"quoted\" detail");
     }
 }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The loopback load test (BENCHMARKS.md): the bare hyper server (`bare`), the same server with
+# the layer in front (`bare_layer`: `bare --layer`), the `server` example with `--quiet` (axum
+# with the layer, printing each event) and the hand-written axum handler (`handwritten`, the
+# same job without this crate), each pinned to CPU 0 in turn, with wrk pinned to CPU 1 sending
+# Tencent's documented recall callback over keep-alive connections.
+# Rounds alternate the servers so that a change in the machine's load hits each alike.
+#
+#   bash benches/load/run.sh [ROUNDS] [SECONDS] [CONNECTIONS]
+#
+# Needs wrk (apt-get install wrk). Prints one line per run, then the median of each server.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rounds=${1:-5}
+seconds=${2:-10}
+connections=${3:-64}
+port=3917
+
+cargo build --release --example bare --example server --example handwritten
+
+servers=(bare bare_layer server handwritten)
+declare -A commands=(
+  [bare]="target/release/examples/bare --addr 127.0.0.1:$port"
+  [bare_layer]="target/release/examples/bare --layer --addr 127.0.0.1:$port"
+  [server]="target/release/examples/server --quiet --addr 127.0.0.1:$port"
+  [handwritten]="target/release/examples/handwritten --addr 127.0.0.1:$port"
+)
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+for round in $(seq 1 "$rounds"); do
+  for name in "${servers[@]}"; do
+    # The servers print each accepted recall on standard output: discard it.
+    taskset -c 0 ${commands[$name]} >/dev/null 2>&1 &
+    server=$!
+    for _ in $(seq 1 50); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      sleep 0.1
+    done
+    out=$(taskset -c 1 wrk --latency -t1 -c"$connections" -d"${seconds}s" \
+      -s benches/load/recall.lua "http://127.0.0.1:$port")
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p90=$(awk '$1 == "90%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    bad=$(awk '/^unexpected statuses/ {print $3}' <<<"$out")
+    errors=$(awk '/Socket errors|Non-2xx/ {print}' <<<"$out" | tr '\n' ' ')
+    printf '%s round %d: %s req/s  p50 %s  p90 %s  p99 %s  unexpected %s %s\n' \
+      "$name" "$round" "$rps" "$p50" "$p90" "$p99" "$bad" "$errors"
+    echo "$name $rps" >>"$results"
+  done
+done
+
+echo "median req/s over $rounds rounds:"
+for name in "${servers[@]}"; do
+  awk -v n="$name" '$1 == n {print $2}' "$results" | sort -n |
+    awk -v n="$name" '{v[NR] = $1} END {printf "  %-12s %.0f\n", n, v[int((NR + 1) / 2)]}'
+done

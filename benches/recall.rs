@@ -1,0 +1,219 @@
+//! What the layer costs, next to its baselines, in one run (see BENCHMARKS.md):
+//!
+//! ```text
+//! cargo bench --bench recall
+//! ```
+//!
+//! - `passthrough/*`: requests that are not recall callbacks, through the layer and straight to
+//!   the same inner service;
+//! - `recall_*/*`: a recall callback through the layer in forward mode (trivial inner service),
+//!   parsed alone with `serde_json` into the same [`RecallEvent`] (the floor), handled by a
+//!   hand-written axum handler with `Query` and `Json` extractors (`examples/handwritten`), and
+//!   given to the trivial inner service alone (what the request costs any service);
+//! - `rejections/*`: refusals, next to the valid callback they imitate;
+//! - `signature/*`: computing a `Sign`, and the valid signed callback next to the same refusal.
+//!
+//! Every service is driven in-process on this thread, polled with a no-op waker; requests are
+//! built outside the measured part.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use http::header;
+use std::hint::black_box;
+use tower::ServiceExt;
+use tower_tim_recall::{sign, Recall, RecallEvent, RecallLayer, RequestBody};
+
+mod common;
+#[path = "../examples/handwritten/mod.rs"]
+mod handwritten;
+
+use common::*;
+
+/// Room for the 1 000-message recall (59 KB, near the default 64 KiB) and then some.
+const BODY_LIMIT: usize = 1 << 20;
+/// Wide enough that `RequestTime` stays fresh for the whole run.
+const WINDOW_SECS: u64 = 3600;
+
+fn layer() -> RecallLayer {
+    RecallLayer::new([APP]).body_limit(BODY_LIMIT)
+}
+
+fn signed_layer() -> RecallLayer {
+    layer()
+        .token(TOKEN)
+        .time_window(Duration::from_secs(WINDOW_SECS))
+}
+
+fn handwritten(token: Option<&str>) -> axum::Router {
+    handwritten::router(handwritten::Config {
+        apps: vec![APP],
+        token: token.map(str::to_owned),
+        window_secs: WINDOW_SECS,
+        on_event: |_| Ok(()),
+    })
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Measures one request through a service: the service clone and the request are made outside
+/// the measured part, the response is dropped outside it.
+macro_rules! bench_service {
+    ($group:expr, $name:expr, $service:expr, $request:expr) => {{
+        let service = $service;
+        $group.bench_function($name, |b| {
+            b.iter_batched(
+                || (service.clone(), $request),
+                |(service, request)| complete(service.oneshot(request)).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+    }};
+}
+
+fn passthrough(c: &mut Criterion) {
+    let mut group = c.benchmark_group("passthrough");
+    let layered = Recall::new(trivial(), &layer());
+    for (name, uri) in [
+        ("other_command", OTHER_COMMAND_URI),
+        ("no_query", NO_QUERY_URI),
+    ] {
+        bench_service!(
+            group,
+            format!("{name}/bare"),
+            trivial(),
+            post(uri, TYPICAL).map(RequestBody::new)
+        );
+        bench_service!(
+            group,
+            format!("{name}/layer"),
+            layered.clone(),
+            post(uri, TYPICAL)
+        );
+    }
+    group.finish();
+}
+
+fn recall(c: &mut Criterion) {
+    let large = large(1000);
+    let cases = [
+        ("recall_typical", TYPICAL),
+        ("recall_typical_no_topic", TYPICAL_NO_TOPIC),
+        ("recall_large", large.as_str()),
+    ];
+    for (name, body) in cases {
+        let body = Bytes::copy_from_slice(body.as_bytes());
+        let mut group = c.benchmark_group(name);
+        group.bench_function("serde_json", |b| {
+            b.iter(|| serde_json::from_slice::<RecallEvent>(black_box(&body)).unwrap())
+        });
+        // What any service pays for this request: the trivial inner service without the layer.
+        bench_service!(
+            group,
+            "inner_alone",
+            trivial(),
+            post(RECALL_URI, body.clone()).map(RequestBody::new)
+        );
+        bench_service!(
+            group,
+            "layer",
+            Recall::new(trivial(), &layer()),
+            post(RECALL_URI, body.clone())
+        );
+        bench_service!(
+            group,
+            "axum_handwritten",
+            handwritten(None),
+            post(RECALL_URI, body.clone())
+        );
+        group.finish();
+    }
+}
+
+fn rejections(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rejections");
+    let layered = Recall::new(trivial(), &layer());
+    bench_service!(
+        group,
+        "valid/layer",
+        layered.clone(),
+        post(RECALL_URI, TYPICAL)
+    );
+    bench_service!(
+        group,
+        "wrong_app/layer",
+        layered.clone(),
+        post(OTHER_APP_URI, TYPICAL)
+    );
+    bench_service!(group, "too_large/layer", layered.clone(), {
+        let mut request = post(RECALL_URI, TYPICAL);
+        request
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, (BODY_LIMIT + 1).into());
+        request
+    });
+    bench_service!(
+        group,
+        "wrong_app/axum_handwritten",
+        handwritten(None),
+        post(OTHER_APP_URI, TYPICAL)
+    );
+    group.finish();
+}
+
+fn signature(c: &mut Criterion) {
+    let mut group = c.benchmark_group("signature");
+    let time = now();
+    let good = sign(TOKEN, time);
+    let bad = sign("another token", time);
+    group.bench_function("sign", |b| {
+        b.iter(|| sign(black_box(TOKEN), black_box(time)))
+    });
+    let layered = Recall::new(trivial(), &signed_layer());
+    bench_service!(
+        group,
+        "valid/layer",
+        layered.clone(),
+        post(&signed_uri(time, &good), TYPICAL)
+    );
+    bench_service!(
+        group,
+        "bad_sign/layer",
+        layered.clone(),
+        post(&signed_uri(time, &bad), TYPICAL)
+    );
+    bench_service!(
+        group,
+        "valid/axum_handwritten",
+        handwritten(Some(TOKEN)),
+        post(&signed_uri(time, &good), TYPICAL)
+    );
+    bench_service!(
+        group,
+        "bad_sign/axum_handwritten",
+        handwritten(Some(TOKEN)),
+        post(&signed_uri(time, &bad), TYPICAL)
+    );
+    group.finish();
+}
+
+/// Short measurements: the whole run takes a few minutes; ratios within one run are what count.
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = passthrough, recall, rejections, signature
+}
+criterion_main!(benches);

@@ -1,0 +1,140 @@
+//! Instruction counts per request, for `valgrind --tool=callgrind`: stable where times are not
+//! (see BENCHMARKS.md).
+//!
+//! ```text
+//! cargo build --release --example instructions
+//! valgrind --tool=callgrind --toggle-collect='*measure*' --callgrind-out-file=/dev/null \
+//!     target/release/examples/instructions CASE [N]
+//! ```
+//!
+//! Runs CASE N times (default 1 000) inside `measure`, the only function callgrind counts; the
+//! requests are built before. Divide the `Collected` total by N. Without an argument it lists
+//! the cases.
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{header, Request};
+use http_body_util::Full;
+use std::hint::black_box;
+use tower::ServiceExt;
+use tower_tim_recall::{sign, Recall, RecallEvent, RecallLayer, RequestBody};
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+#[path = "handwritten/mod.rs"]
+mod handwritten;
+
+use common::*;
+
+const CASES: &[&str] = &[
+    "passthrough/bare",
+    "passthrough/layer",
+    "recall_typical/serde_json",
+    "recall_typical/layer",
+    "recall_typical/axum_handwritten",
+    "recall_large/serde_json",
+    "recall_large/layer",
+    "rejections/wrong_app",
+    "rejections/too_large",
+    "signature/valid",
+    "signature/bad_sign",
+];
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let Some(case) = args.next().filter(|case| CASES.contains(&case.as_str())) else {
+        eprintln!(
+            "usage: instructions CASE [N]\ncases:\n  {}",
+            CASES.join("\n  ")
+        );
+        return ExitCode::from(2);
+    };
+    let n: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let layer = RecallLayer::new([APP]).body_limit(1 << 20);
+    let signed = layer
+        .clone()
+        .token(TOKEN)
+        .time_window(Duration::from_secs(3600));
+    let layered = Recall::new(trivial(), &layer);
+    let large = Bytes::from(large(1000));
+    let requests = |uri: &str, body: &Bytes| -> Vec<Request<Full<Bytes>>> {
+        (0..n).map(|_| post(uri, body.clone())).collect()
+    };
+    let typical = Bytes::from_static(TYPICAL.as_bytes());
+    match case.as_str() {
+        "passthrough/bare" => {
+            let requests = requests(OTHER_COMMAND_URI, &typical);
+            measure(requests, |request| {
+                drop(complete(trivial().oneshot(request.map(RequestBody::new))))
+            })
+        }
+        "passthrough/layer" => measure(requests(OTHER_COMMAND_URI, &typical), |request| {
+            drop(complete(layered.clone().oneshot(request)))
+        }),
+        "recall_typical/serde_json" => measure(vec![(); n], |()| {
+            drop(serde_json::from_slice::<RecallEvent>(black_box(&typical)))
+        }),
+        "recall_typical/layer" => measure(requests(RECALL_URI, &typical), |request| {
+            drop(complete(layered.clone().oneshot(request)))
+        }),
+        "recall_typical/axum_handwritten" => {
+            let router = handwritten::router(handwritten::Config {
+                apps: vec![APP],
+                token: None,
+                window_secs: 60,
+                on_event: |_| Ok(()),
+            });
+            measure(requests(RECALL_URI, &typical), |request| {
+                drop(complete(router.clone().oneshot(request)))
+            })
+        }
+        "recall_large/serde_json" => measure(vec![(); n], |()| {
+            drop(serde_json::from_slice::<RecallEvent>(black_box(&large)))
+        }),
+        "recall_large/layer" => measure(requests(RECALL_URI, &large), |request| {
+            drop(complete(layered.clone().oneshot(request)))
+        }),
+        "rejections/wrong_app" => measure(requests(OTHER_APP_URI, &typical), |request| {
+            drop(complete(layered.clone().oneshot(request)))
+        }),
+        "rejections/too_large" => {
+            let mut requests = requests(RECALL_URI, &typical);
+            for request in &mut requests {
+                request
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, ((1 << 20) + 1).into());
+            }
+            measure(requests, |request| {
+                drop(complete(layered.clone().oneshot(request)))
+            })
+        }
+        "signature/valid" | "signature/bad_sign" => {
+            let token = if case == "signature/valid" {
+                TOKEN
+            } else {
+                "another token"
+            };
+            let uri = signed_uri(now, &sign(token, now));
+            let layered = Recall::new(trivial(), &signed);
+            measure(requests(&uri, &typical), |request| {
+                drop(complete(layered.clone().oneshot(request)))
+            })
+        }
+        _ => unreachable!("listed in CASES"),
+    }
+    ExitCode::SUCCESS
+}
+
+/// The only function callgrind counts (`--toggle-collect='*measure*'`): runs `work` on each
+/// input, dropping what it returns.
+#[inline(never)]
+fn measure<T>(inputs: Vec<T>, mut work: impl FnMut(T)) {
+    for input in inputs {
+        work(black_box(input));
+    }
+}
