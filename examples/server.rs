@@ -316,7 +316,7 @@ fn parse_args(flags: &mut Flags) -> Result<Option<Config>, String> {
                 config.addr = addr;
             }
             "--sdkappid" => config.apps.push(flags.number()?),
-            "--token" => config.tokens.push(flags.non_empty()?),
+            "--token" => config.tokens.push(flags.token()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }

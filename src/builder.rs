@@ -76,8 +76,9 @@ impl RecallLayerBuilder {
     /// [time window](RecallLayer::time_window) and `Sign = hex(SHA-256(token ‖ RequestTime))`
     /// for one of the tokens, or is refused with 401 before its body is read.
     ///
-    /// [`build`](Self::build) fails when `tokens` is empty, when one token is empty, or when the
-    /// app is given twice.
+    /// [`build`](Self::build) fails when `tokens` is empty, when one token is empty or starts or
+    /// ends with whitespace (a token read from a file with its line break), or when the app is
+    /// given twice.
     pub fn signed_app<I>(mut self, app: impl Into<SdkAppId>, tokens: I) -> Self
     where
         I: IntoIterator,
@@ -123,6 +124,9 @@ impl RecallLayerBuilder {
                 None if self.allow_unsigned => Credentials::Unsigned,
                 None => return Err(ConfigError::UnsignedApp(app)),
                 Some(tokens) if tokens.is_empty() => return Err(ConfigError::EmptyTokenSet(app)),
+                Some(tokens) if tokens.iter().any(Token::is_padded) => {
+                    return Err(ConfigError::PaddedToken(app))
+                }
                 Some(tokens) => {
                     Credentials::Signed(TokenSet::new(tokens).ok_or(ConfigError::EmptyToken(app))?)
                 }
@@ -171,6 +175,9 @@ pub enum ConfigError {
     EmptyTokenSet(SdkAppId),
     /// One of the app's tokens is empty: Tencent's console has no empty token.
     EmptyToken(SdkAppId),
+    /// One of the app's tokens starts or ends with whitespace, as a token read from a file or
+    /// an environment variable with its line break does: no callback would match it. Trim it.
+    PaddedToken(SdkAppId),
     /// The app is unsigned, but the layer requires signatures:
     /// [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) was not called.
     UnsignedApp(SdkAppId),
@@ -185,6 +192,10 @@ impl fmt::Display for ConfigError {
             ConfigError::DuplicateApp(app) => write!(f, "SdkAppid {app} is configured twice"),
             ConfigError::EmptyTokenSet(app) => write!(f, "SdkAppid {app} is signed with no token"),
             ConfigError::EmptyToken(app) => write!(f, "SdkAppid {app} has an empty token"),
+            ConfigError::PaddedToken(app) => write!(
+                f,
+                "SdkAppid {app} has a token that starts or ends with whitespace"
+            ),
             ConfigError::UnsignedApp(app) => write!(
                 f,
                 "SdkAppid {app} is unsigned, but the layer requires signatures \
@@ -208,7 +219,7 @@ mod tests {
 
     #[test]
     fn every_mistake_is_an_error_naming_the_app() {
-        let cases: [(RecallLayerBuilder, ConfigError); 7] = [
+        let cases: [(RecallLayerBuilder, ConfigError); 9] = [
             (RecallLayer::builder(), ConfigError::NoApps),
             (
                 RecallLayer::builder().allow_unsigned_apps(),
@@ -242,6 +253,14 @@ mod tests {
                     .unsigned_app(7),
                 ConfigError::UnsignedApp(app(7)),
             ),
+            (
+                RecallLayer::builder().signed_app(8, [SECRET, "a-secret-token\n"]),
+                ConfigError::PaddedToken(app(8)),
+            ),
+            (
+                RecallLayer::builder().signed_app(9, [" a-secret-token"]),
+                ConfigError::PaddedToken(app(9)),
+            ),
         ];
         for (builder, expected) in cases {
             let error = builder.build().unwrap_err();
@@ -258,6 +277,7 @@ mod tests {
                     ConfigError::DuplicateApp(app)
                     | ConfigError::EmptyTokenSet(app)
                     | ConfigError::EmptyToken(app)
+                    | ConfigError::PaddedToken(app)
                     | ConfigError::UnsignedApp(app) => Some(app),
                 } {
                     assert!(text.contains(&app.to_string()), "{text}");
@@ -284,6 +304,10 @@ mod tests {
             (
                 ConfigError::EmptyToken(app(3)),
                 "SdkAppid 3 has an empty token",
+            ),
+            (
+                ConfigError::PaddedToken(app(4)),
+                "SdkAppid 4 has a token that starts or ends with whitespace",
             ),
         ];
         for (error, text) in texts {

@@ -111,7 +111,7 @@ impl<M> RecallLayer<M> {
     ///
     /// # Panics
     ///
-    /// When `token` is empty.
+    /// When `token` is empty, or starts or ends with whitespace.
     pub fn token(self, token: impl AsRef<str>) -> Self {
         self.tokens([token])
     }
@@ -129,7 +129,8 @@ impl<M> RecallLayer<M> {
     ///
     /// # Panics
     ///
-    /// When `tokens` is empty, or one of them is.
+    /// When `tokens` is empty, or one of them is empty or starts or ends with whitespace (as a
+    /// token read from a file with its line break does: no callback would match it).
     pub fn tokens<I>(mut self, tokens: I) -> Self
     where
         I: IntoIterator,
@@ -143,6 +144,10 @@ impl<M> RecallLayer<M> {
         assert!(
             !tokens.iter().any(Token::is_empty),
             "the callback token is empty"
+        );
+        assert!(
+            !tokens.iter().any(Token::is_padded),
+            "the callback token starts or ends with whitespace"
         );
         let tokens = TokenSet::new(tokens).expect("checked: a set of non-empty tokens");
         self.policy_mut().sign_all(&tokens);

@@ -436,12 +436,14 @@ fn bad_flags_exit_2_with_usage() {
         ("server", &["--addr", "3000"][..]),
         ("server", &["--sdkappid", "x"][..]),
         ("server", &["--bogus"][..]),
+        ("server", &["--token", "pasted with its line break\n"][..]),
         ("simulate", &["--seq", "-1"][..]),
         ("simulate", &["--request-time", "1"][..]),
         ("simulate", &["--bogus"][..]),
         ("hyper_server", &["--sdkappid", "x"][..]),
         ("tonic_server", &["--bogus"][..]),
         ("tower_stack", &["--token"][..]),
+        ("tonic_server", &["--token", " padded"][..]),
     ] {
         let run = run(name, args);
         assert_eq!(run.code, Some(2), "{name} {args:?}: {run:#?}");

@@ -64,7 +64,7 @@ pub fn options(program: &str, usage: &str) -> Result<Options, ExitCode> {
                 "--help" | "-h" => return Ok(None),
                 "--addr" => options.addr = flags.non_empty()?,
                 "--sdkappid" => options.apps.push(flags.number()?),
-                "--token" => options.token = Some(flags.non_empty()?),
+                "--token" => options.token = Some(flags.token()?),
                 other => return Err(format!("unknown argument {other:?}")),
             }
         }

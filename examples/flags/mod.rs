@@ -68,6 +68,16 @@ impl Flags {
         })
     }
 
+    /// A callback token: not empty, and without the leading or trailing whitespace that a
+    /// token pasted with its line break carries (the layer refuses such a token).
+    pub fn token(&mut self) -> Result<String, String> {
+        let token = self.non_empty()?;
+        if token.trim_matches(|c: char| c.is_ascii_whitespace()) != token {
+            return Err("--token must not start or end with whitespace".to_owned());
+        }
+        Ok(token)
+    }
+
     /// The current flag's value, which must not be empty.
     pub fn non_empty(&mut self) -> Result<String, String> {
         let name = self.current.as_ref().map(|(name, _)| name.clone());

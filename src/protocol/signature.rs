@@ -22,6 +22,13 @@ impl Token {
         self.0.is_empty()
     }
 
+    /// Whether the token starts or ends with whitespace: a token read from a file or an
+    /// environment variable with its line break, which no callback would ever match.
+    pub(crate) fn is_padded(&self) -> bool {
+        let padded = |byte: Option<&u8>| byte.is_some_and(u8::is_ascii_whitespace);
+        padded(self.0.first()) || padded(self.0.last())
+    }
+
     fn digest(&self, request_time: &str) -> [u8; 32] {
         let mut hasher = Sha256::new();
         hasher.update(&self.0);

@@ -1111,6 +1111,12 @@ fn an_empty_token_in_a_set_is_refused() {
 }
 
 #[test]
+#[should_panic(expected = "token starts or ends with whitespace")]
+fn a_token_with_its_line_break_is_refused() {
+    let _ = layer().token("a token read from a file\n");
+}
+
+#[test]
 #[should_panic(expected = "token set is empty")]
 fn an_empty_token_set_is_refused() {
     let _ = layer().tokens(Vec::<String>::new());
