@@ -17,8 +17,9 @@ use http_body_util::Full;
 use tower::{service_fn, Layer, ServiceExt};
 use tower_tim_recall::{RecallLayer, RequestBody};
 
-mod scripted;
-use scripted::{End, Script};
+mod common;
+use common::bodies::{End, Script};
+use common::fixtures::{APP, CALLBACK_PATH, EVENT};
 
 // ---------------------------------------------------------------------------------------------
 // The counting allocator
@@ -114,9 +115,7 @@ fn runtime() -> tokio::runtime::Runtime {
 // ---------------------------------------------------------------------------------------------
 // The service
 
-const APP: u64 = 1_400_000_000;
 const COMMAND: &str = "CallbackCommand=Group.CallbackAfterRecallMsg";
-const EVENT: &str = include_str!("fixtures/recall_documented.json");
 
 /// Sends `request` through the layer in front of an inner service that answers 200 with an
 /// empty body, measuring everything from the call to the dropped response.
@@ -140,7 +139,7 @@ where
 fn post(query: &str, body: &'static str) -> Request<Full<Bytes>> {
     Request::builder()
         .method(Method::POST)
-        .uri(format!("/im/callback?{query}"))
+        .uri(format!("{CALLBACK_PATH}?{query}"))
         .body(Full::new(Bytes::from_static(body.as_bytes())))
         .unwrap()
 }
@@ -273,7 +272,7 @@ fn drip(leading_spaces: usize, tail: Option<&'static str>) -> Request<Script> {
     }
     Request::builder()
         .method(Method::POST)
-        .uri(format!("/im/callback?SdkAppid={APP}&{COMMAND}"))
+        .uri(format!("{CALLBACK_PATH}?SdkAppid={APP}&{COMMAND}"))
         .body(body)
         .unwrap()
 }
