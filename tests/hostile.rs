@@ -979,7 +979,7 @@ async fn serve() -> (Server, Inner) {
 }
 
 /// Writes `request` on a new connection and reads the answer until the server closes it or
-/// `timeout` passes; returns what was read.
+/// [`within`]'s bound passes; returns what was read.
 async fn exchange(addr: SocketAddr, request: &[u8], close_after_write: bool) -> String {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(request).await.unwrap();
