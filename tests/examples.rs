@@ -13,12 +13,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
+mod common;
+use common::fixtures::{APP, CALLBACK_PATH};
+
 /// How long any one step may take before the test gives up.
 const STEP: Duration = Duration::from_secs(30);
 const TOKEN: &str = "secret-token";
 /// A second token given to the server, as while the token is being changed in the console.
 const PREVIOUS_TOKEN: &str = "previous-secret-token";
-const APP: u64 = 1_400_000_000;
 
 /// The path of a compiled example, next to this test's binary:
 /// `target/<profile>/deps/examples-<hash>` → `target/<profile>/examples/<name>`.
@@ -124,20 +126,22 @@ struct Server {
 }
 
 impl Server {
-    /// An example that accepts `APP`, with the signature check on (`TOKEN`), on a free port.
-    fn start_signed(name: &str) -> Self {
+    /// An example that accepts `APP`, with the signature check on (`TOKEN`, and the
+    /// `previous` tokens too), on a free port.
+    fn start_signed(name: &str, previous: &[&str]) -> Self {
         let app = APP.to_string();
-        Self::start_example(
-            name,
-            &[
-                "--addr",
-                "127.0.0.1:0",
-                "--sdkappid",
-                &app,
-                "--token",
-                TOKEN,
-            ],
-        )
+        let mut args = vec![
+            "--addr",
+            "127.0.0.1:0",
+            "--sdkappid",
+            &app,
+            "--token",
+            TOKEN,
+        ];
+        for token in previous {
+            args.extend(["--token", token]);
+        }
+        Self::start_example(name, &args)
     }
 
     fn start_example(name: &str, args: &[&str]) -> Self {
@@ -186,7 +190,7 @@ impl Server {
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/im/callback", self.port)
+        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
     }
 
     /// The next JSON line on the server's standard output.
@@ -271,20 +275,7 @@ fn seqs(event: &Value) -> Vec<u64> {
 
 #[test]
 fn simulate_talks_to_server() {
-    let app = APP.to_string();
-    let server = Server::start_example(
-        "server",
-        &[
-            "--addr",
-            "127.0.0.1:0",
-            "--sdkappid",
-            &app,
-            "--token",
-            TOKEN,
-            "--token",
-            PREVIOUS_TOKEN,
-        ],
-    );
+    let server = Server::start_signed("server", &[PREVIOUS_TOKEN]);
     let url = server.url();
 
     // A signed recall from a topic: acknowledged, and printed as one JSON line.
@@ -389,7 +380,7 @@ fn simulate_talks_to_server() {
 #[test]
 fn every_stack_example_receives_callbacks() {
     for name in ["hyper_server", "tonic_server", "tower_stack"] {
-        let server = Server::start_signed(name);
+        let server = Server::start_signed(name, &[]);
         let url = server.url();
 
         let run = simulate(&[
@@ -423,7 +414,7 @@ fn simulate_without_a_server_exits_2() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         listener.local_addr().expect("its address").port()
     };
-    let url = format!("http://127.0.0.1:{port}/im/callback");
+    let url = format!("http://127.0.0.1:{port}{CALLBACK_PATH}");
     let run = simulate(&["--url", &url]);
     assert_eq!(run.code, Some(2), "{run:#?}");
     assert!(!run.stderr.is_empty(), "{run:#?}");

@@ -11,7 +11,7 @@
 //! In forward mode the inner service is the application's own: tower-http's `CatchPanicLayer`
 //! and `TimeoutLayer` compose with the layer, inside or outside it.
 
-mod support;
+mod common;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,8 +24,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
-use http_body::Body;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use tokio::sync::{mpsc, watch};
 use tower::{service_fn, BoxError, Service, ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -33,9 +32,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_tim_recall::testing::{read_ack, Callback};
 use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage, RequestBody};
 
-use support::{within, Client, Server};
+use common::client::{body_of, Client};
+use common::fixtures::APP;
+use common::server::Server;
+use common::within;
 
-const APP: u64 = 1_400_000_000;
 /// Every deliberate panic carries this, and only those are kept out of the test output.
 const PANIC_MARK: &str = "deliberate panic in a test";
 
@@ -135,14 +136,11 @@ fn quiet_deliberate_panics() {
 
 /// Closes the client, stops the server, and checks that one connection carried every request
 /// and ended without an error on either side.
-async fn one_clean_connection(client: Client<Full<Bytes>>, server: Server) {
-    client
-        .close()
-        .await
-        .expect("the connection ended with an error");
+async fn one_clean_connection(client: Client, server: Server) {
+    client.close().await;
     let connections = server.stop().await;
-    assert_eq!(connections.accepted.load(Ordering::SeqCst), 1);
-    assert_eq!(connections.failed.load(Ordering::SeqCst), 0);
+    assert_eq!(connections.accepted(), 1);
+    assert_eq!(connections.failed(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,13 +234,11 @@ async fn a_panicking_handler_leaves_the_keep_alive_connection_serving() {
         .layer(layer)
         .service(Application::new(&calls));
     let server = Server::http1(service).await;
-    let mut client = Client::<Full<Bytes>>::connect(server.addr).await.unwrap();
+    let mut client = Client::connect(server.addr).await;
 
     for (group, seq) in [("@TGS#a", 1), ("@TGS#panic", 2), ("@TGS#b", 3)] {
-        let response = within("send", client.send(callback(group, seq)))
-            .await
-            .expect("the connection failed");
-        let answer = read_ack(response.map(Full::new)).await;
+        let reply = client.request(callback(group, seq)).await;
+        let answer = read_ack(reply.into_response()).await;
         if group == "@TGS#panic" {
             assert_fail(
                 &answer,
@@ -260,8 +256,7 @@ async fn a_panicking_handler_leaves_the_keep_alive_connection_serving() {
     }
     // Other requests on the same connection still reach the application.
     let other = Request::get("/health").body(Full::default()).unwrap();
-    let response = within("send", client.send(other)).await.unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(client.request(other).await.status, StatusCode::NO_CONTENT);
 
     one_clean_connection(client, server).await;
     assert!(
@@ -401,14 +396,6 @@ fn fail_on_panic(_panic: Box<dyn std::any::Any + Send>) -> Response<Full<Bytes>>
     response
 }
 
-async fn body_of<B>(response: Response<B>) -> Bytes
-where
-    B: Body,
-    B::Error: std::fmt::Debug,
-{
-    response.into_body().collect().await.unwrap().to_bytes()
-}
-
 #[tokio::test]
 async fn forward_mode_catch_panic_outside_the_layer_keeps_the_connection() {
     quiet_deliberate_panics();
@@ -417,24 +404,18 @@ async fn forward_mode_catch_panic_outside_the_layer_keeps_the_connection() {
         .layer(RecallLayer::new([APP]))
         .service(CallbackHandler);
     let server = Server::http1(service).await;
-    let mut client = Client::<Full<Bytes>>::connect(server.addr).await.unwrap();
+    let mut client = Client::connect(server.addr).await;
 
-    let ok = within("send", client.send(callback("@TGS#a", 1)))
-        .await
-        .unwrap();
-    assert!(read_ack(ok.map(Full::new)).await.1.is_ok());
-    let panicked = within("send", client.send(callback("@TGS#panic", 2)))
-        .await
-        .unwrap();
+    let ok = client.request(callback("@TGS#a", 1)).await;
+    assert!(read_ack(ok.into_response()).await.1.is_ok());
+    let panicked = client.request(callback("@TGS#panic", 2)).await;
     assert_fail(
-        &read_ack(panicked.map(Full::new)).await,
+        &read_ack(panicked.into_response()).await,
         StatusCode::INTERNAL_SERVER_ERROR,
         "the callback handler panicked",
     );
-    let ok = within("send", client.send(callback("@TGS#b", 3)))
-        .await
-        .unwrap();
-    assert!(read_ack(ok.map(Full::new)).await.1.is_ok());
+    let ok = client.request(callback("@TGS#b", 3)).await;
+    assert!(read_ack(ok.into_response()).await.1.is_ok());
 
     one_clean_connection(client, server).await;
 }

@@ -4,6 +4,9 @@
 //! passing. Run with `cargo test --all-features`; without the feature this file is empty.
 #![cfg(feature = "fuzzing")]
 
+mod common;
+
+use common::fixtures::{EVENT, OLD_EVENT};
 use tower_tim_recall::__fuzz;
 
 #[test]
@@ -26,8 +29,8 @@ fn query_seeds_pass_the_reference_checks() {
 #[test]
 fn body_seeds_pass_the_reference_checks() {
     for body in [
-        include_str!("fixtures/recall_documented.json"),
-        r#"{"CallbackCommand":"Group.CallbackAfterRecallMsg","Operator_Account":"u1","Type":"Public","GroupId":"@TGS#2J4SZEAEL","MsgSeqList":[{"MsgSeq":1},{"MsgSeq":4294967295}],"EventTime":"1670574414123"}"#,
+        EVENT,
+        OLD_EVENT,
         r#"{"CallbackCommand":"Group.CallbackAfterRecallMsg","Operator_Account":"u1","Type":"Public","GroupId":"1213456","MsgSeqList":[{"MsgSeq":1},{"MsgSeq":2}]}"#,
         r#"{"GroupId":"g\u0000","MsgSeqList":[],"x":[[{"a":1e400}]],"y":"\ud800","Type":"FutureRoom","EventTime":null}"#,
     ] {

@@ -9,7 +9,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,32 +18,29 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, Uri};
-use http_body::{Body, Frame};
+use http_body::Body;
 use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
+use tokio::net::TcpStream;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_tim_recall::testing::{read_ack, Callback};
 use tower_tim_recall::{sign, RecallEvent, RecallLayer, RequestBody, ResponseBody};
 
-mod scripted;
-use scripted::{End, Script};
+mod common;
+use common::bodies::{End, Script, Unread};
+use common::fixtures::{APP, CALLBACK_PATH, EVENT};
+use common::server::Server;
+use common::within;
 
-const APP: u64 = 1_400_000_000;
 const TOKEN: &str = "xxxxyyyy";
 const NOW: u64 = 1_669_872_112;
 const COMMAND: &str = "CallbackCommand=Group.CallbackAfterRecallMsg";
 /// The query of a valid unsigned callback, as Tencent writes it.
 const QUERY: &str = "SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
                      &contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI";
-const EVENT: &str = include_str!("fixtures/recall_documented.json");
 /// The longest path and query `http::Uri` holds (`u16::MAX - 1` bytes): a longer request target
 /// never reaches a tower service.
 const URI_MAX: usize = u16::MAX as usize - 1;
-const PATH: &str = "/im/callback";
 
 // ---------------------------------------------------------------------------------------------
 // The inner service
@@ -103,24 +100,6 @@ where
 }
 
 // ---------------------------------------------------------------------------------------------
-// Request bodies
-
-/// A body that must not be read: polling it fails the test.
-struct Unread;
-
-impl Body for Unread {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        panic!("the layer read a body it should not have read")
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Sending
 
 fn layer() -> RecallLayer {
@@ -134,7 +113,7 @@ fn signed_layer() -> RecallLayer {
 }
 
 fn request<B>(method: Method, query: &str, body: B) -> Request<B> {
-    let uri = format!("{PATH}?{query}");
+    let uri = format!("{CALLBACK_PATH}?{query}");
     Request::builder()
         .method(method)
         .uri(uri)
@@ -215,9 +194,9 @@ fn repeated(parameter: &str, count: usize) -> String {
 
 /// `query` padded with an unread parameter to the longest request target `http::Uri` holds.
 fn padded_to_uri_max(query: &str) -> String {
-    let room = URI_MAX - PATH.len() - "?".len() - query.len() - "&pad=".len();
+    let room = URI_MAX - CALLBACK_PATH.len() - "?".len() - query.len() - "&pad=".len();
     let padded = format!("{query}&pad={}", "x".repeat(room));
-    assert_eq!(PATH.len() + 1 + padded.len(), URI_MAX);
+    assert_eq!(CALLBACK_PATH.len() + 1 + padded.len(), URI_MAX);
     padded
 }
 
@@ -304,7 +283,7 @@ fn bytes_that_are_not_utf8_never_reach_a_service_raw() {
     ] {
         assert!(Uri::try_from(target).is_err(), "{target:?}");
     }
-    let too_long = format!("{PATH}?{}", "a".repeat(URI_MAX));
+    let too_long = format!("{CALLBACK_PATH}?{}", "a".repeat(URI_MAX));
     assert!(Uri::try_from(too_long).is_err());
 }
 
@@ -992,64 +971,15 @@ async fn a_body_that_errors_mid_stream_is_refused() {
 // ---------------------------------------------------------------------------------------------
 // Over a real loopback socket
 
-/// A hyper HTTP/1.1 server with the layer in front of an [`Inner`], on 127.0.0.1 port 0. Each
-/// connection's task is kept, so a test can check that none panicked.
-struct Server {
-    addr: SocketAddr,
-    inner: Inner,
-    accept: tokio::task::JoinHandle<JoinSet<Result<(), hyper::Error>>>,
-    stop: tokio::sync::oneshot::Sender<()>,
-}
-
-impl Server {
-    async fn start() -> Self {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let inner = Inner::default();
-        let service = layer().layer(inner.clone());
-        let (stop, mut stopped) = tokio::sync::oneshot::channel();
-        let accept = tokio::spawn(async move {
-            let mut connections = JoinSet::new();
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => break,
-                    accepted = listener.accept() => {
-                        let (stream, _) = accepted.unwrap();
-                        let service = TowerToHyperService::new(service.clone());
-                        connections.spawn(
-                            hyper::server::conn::http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service),
-                        );
-                    }
-                }
-            }
-            connections
-        });
-        Self {
-            addr,
-            inner,
-            accept,
-            stop,
-        }
-    }
-
-    /// Stops accepting and returns each connection's result; fails the test on a panic.
-    async fn stop(self) -> Vec<Result<(), hyper::Error>> {
-        let _ = self.stop.send(());
-        let mut connections = self.accept.await.unwrap();
-        let mut results = Vec::new();
-        let bounded = tokio::time::timeout(Duration::from_secs(10), async {
-            while let Some(joined) = connections.join_next().await {
-                results.push(joined.expect("a connection task panicked"));
-            }
-        });
-        bounded.await.expect("connections did not finish");
-        results
-    }
+/// The layer in front of an [`Inner`], served by hyper on 127.0.0.1 port 0.
+async fn serve() -> (Server, Inner) {
+    let inner = Inner::default();
+    let server = Server::http1(layer().layer(inner.clone())).await;
+    (server, inner)
 }
 
 /// Writes `request` on a new connection and reads the answer until the server closes it or
-/// `timeout` passes; returns what was read.
+/// [`within`]'s bound passes; returns what was read.
 async fn exchange(addr: SocketAddr, request: &[u8], close_after_write: bool) -> String {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(request).await.unwrap();
@@ -1058,8 +988,9 @@ async fn exchange(addr: SocketAddr, request: &[u8], close_after_write: bool) -> 
         return String::new();
     }
     let mut answer = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
-    read.expect("the server did not answer").unwrap();
+    within("the server's answer", stream.read_to_end(&mut answer))
+        .await
+        .unwrap();
     String::from_utf8_lossy(&answer).into_owned()
 }
 
@@ -1074,8 +1005,8 @@ fn head(target: &[u8], headers: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_client_that_disconnects_mid_body_is_survived() {
-    let server = Server::start().await;
-    let target = format!("{PATH}?{QUERY}");
+    let (server, inner) = serve().await;
+    let target = format!("{CALLBACK_PATH}?{QUERY}");
     let half = &EVENT.as_bytes()[..EVENT.len() / 2];
 
     // Content-Length promises more than is sent; then the client is gone.
@@ -1107,11 +1038,10 @@ async fn a_client_that_disconnects_mid_body_is_survived() {
     let answer = exchange(server.addr, &request, false).await;
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
     assert!(answer.ends_with("inner"), "{answer}");
-    assert_eq!(server.inner.calls(), 1);
+    assert_eq!(inner.calls(), 1);
 
-    let inner = server.inner.clone();
-    let results = server.stop().await;
-    assert_eq!(results.len(), 5);
+    let connections = server.stop().await;
+    assert_eq!(connections.accepted(), 5);
     assert_eq!(
         inner.calls(),
         1,
@@ -1122,7 +1052,7 @@ async fn a_client_that_disconnects_mid_body_is_survived() {
 
 #[tokio::test]
 async fn a_request_target_http_refuses_never_reaches_the_service() {
-    let server = Server::start().await;
+    let (server, inner) = serve().await;
     let cases: [(Vec<u8>, &str); 3] = [
         (
             b"/im/callback?SdkAppid=\xff&CallbackCommand=Group.CallbackAfterRecallMsg".to_vec(),
@@ -1130,7 +1060,7 @@ async fn a_request_target_http_refuses_never_reaches_the_service() {
         ),
         (
             format!(
-                "{PATH}?{COMMAND}&SdkAppid=1400000000&pad={}",
+                "{CALLBACK_PATH}?{COMMAND}&SdkAppid=1400000000&pad={}",
                 "x".repeat(URI_MAX)
             )
             .into_bytes(),
@@ -1147,7 +1077,6 @@ async fn a_request_target_http_refuses_never_reaches_the_service() {
         let answer = exchange(server.addr, &request, false).await;
         assert!(answer.starts_with(status), "{answer:.200}");
     }
-    let inner = server.inner.clone();
     server.stop().await;
     assert_eq!(inner.calls(), 0);
 }
@@ -1157,7 +1086,7 @@ async fn the_testing_callback_survives_hostile_neighbours() {
     // A callback built as Tencent sends it is accepted next to a flood of noise parameters.
     let callback = Callback::from_json(APP, EVENT);
     let request: Request<Full<Bytes>> = callback
-        .request_to(&format!("{PATH}?{}", repeated("noise=%FF", 2_000)))
+        .request_to(&format!("{CALLBACK_PATH}?{}", repeated("noise=%FF", 2_000)))
         .unwrap();
     let inner = send(&layer(), request).await.reached_inner().await;
     assert_eq!(inner.event().unwrap().messages[0].msg_seq, 130);

@@ -17,8 +17,9 @@ use http_body_util::Full;
 use tower::{service_fn, Layer, ServiceExt};
 use tower_tim_recall::{RecallLayer, RequestBody};
 
-mod scripted;
-use scripted::{End, Script};
+mod common;
+use common::bodies::{End, Script};
+use common::fixtures::{APP, CALLBACK_PATH, EVENT};
 
 // ---------------------------------------------------------------------------------------------
 // The counting allocator
@@ -114,9 +115,7 @@ fn runtime() -> tokio::runtime::Runtime {
 // ---------------------------------------------------------------------------------------------
 // The service
 
-const APP: u64 = 1_400_000_000;
 const COMMAND: &str = "CallbackCommand=Group.CallbackAfterRecallMsg";
-const EVENT: &str = include_str!("fixtures/recall_documented.json");
 
 /// Sends `request` through the layer in front of an inner service that answers 200 with an
 /// empty body, measuring everything from the call to the dropped response.
@@ -140,7 +139,7 @@ where
 fn post(query: &str, body: &'static str) -> Request<Full<Bytes>> {
     Request::builder()
         .method(Method::POST)
-        .uri(format!("/im/callback?{query}"))
+        .uri(format!("{CALLBACK_PATH}?{query}"))
         .body(Full::new(Bytes::from_static(body.as_bytes())))
         .unwrap()
 }
@@ -273,9 +272,19 @@ fn drip(leading_spaces: usize, tail: Option<&'static str>) -> Request<Script> {
     }
     Request::builder()
         .method(Method::POST)
-        .uri(format!("/im/callback?SdkAppid={APP}&{COMMAND}"))
+        .uri(format!("{CALLBACK_PATH}?SdkAppid={APP}&{COMMAND}"))
         .body(body)
         .unwrap()
+}
+
+/// Never more than twice `limit` bytes held at once: what a buffer that grows by doubling
+/// reaches at most.
+fn assert_held_within(usage: &Usage, limit: usize) {
+    assert!(
+        usage.peak_bytes <= 2 * limit,
+        "{} bytes held for a {limit}-byte limit",
+        usage.peak_bytes
+    );
 }
 
 #[test]
@@ -285,11 +294,7 @@ fn many_tiny_chunks_are_held_within_the_limit() {
     for limit in [64 * 1024, 50_000] {
         let (usage, status) = send(&layer().body_limit(limit), drip(100_000, None));
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert!(
-            usage.peak_bytes <= 2 * limit,
-            "{} bytes held for a {limit}-byte limit",
-            usage.peak_bytes
-        );
+        assert_held_within(&usage, limit);
         println!("100 000 one-byte frames over a {limit}-byte limit: {usage:?}");
     }
 
@@ -297,10 +302,6 @@ fn many_tiny_chunks_are_held_within_the_limit() {
     let limit = 128 * 1024;
     let (usage, status) = send(&layer().body_limit(limit), drip(100_000, Some(EVENT)));
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        usage.peak_bytes <= 2 * limit,
-        "{} bytes held for a {limit}-byte limit",
-        usage.peak_bytes
-    );
+    assert_held_within(&usage, limit);
     println!("100 000 one-byte frames then an event, {limit}-byte limit: {usage:?}");
 }

@@ -21,15 +21,14 @@ use sha2::{Digest, Sha256};
 use tower::{service_fn, Layer, ServiceExt};
 use tower_tim_recall::{Ack, RecallLayer, RequestBody};
 
-mod scripted;
-use scripted::{End, Script};
+mod common;
+use common::bodies::{End, Script};
+use common::fixtures::{APP, CALLBACK_PATH, EVENT};
 
-const APP: u64 = 1_400_000_000;
 const TOKEN: &str = "xxxxyyyy";
 const NOW: u64 = 1_669_872_112;
 const WINDOW: u64 = 60;
 const RECALL: &str = "Group.CallbackAfterRecallMsg";
-const EVENT: &str = include_str!("fixtures/recall_documented.json");
 
 // ---------------------------------------------------------------------------------------------
 // The model
@@ -204,7 +203,7 @@ fn run(case: &Case, query: &str, cuts: &[usize], content_length: bool) -> Decisi
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let Ok(uri) = Uri::try_from(format!("/im/callback?{query}")) else {
+    let Ok(uri) = Uri::try_from(format!("{CALLBACK_PATH}?{query}")) else {
         panic!("generated a query http::Uri refuses: {query:?}");
     };
     let mut layer = RecallLayer::new([APP])
@@ -550,7 +549,7 @@ proptest! {
         text in "([a-zA-Z0-9%&=+;.]|%[0-9A-Fa-f]{2}|CallbackCommand=Group.CallbackAfterRecallMsg|SdkAppid=1400000000|\\PC){0,24}",
         signed in any::<bool>(),
     ) {
-        prop_assume!(Uri::try_from(format!("/im/callback?{text}")).is_ok());
+        prop_assume!(Uri::try_from(format!("{CALLBACK_PATH}?{text}")).is_ok());
         let pairs = form_urlencoded::parse(text.as_bytes()).into_owned().collect();
         let case = Case {
             method: Method::POST,

@@ -20,7 +20,7 @@
 //! neither: it checks the 413 and that the exchange itself did not fail, then drops that
 //! connection. (Tencent's recall callbacks are far below the default 64 KiB limit.)
 
-mod support;
+mod common;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -37,14 +37,17 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use tower::{Service, ServiceBuilder};
+use tower::{BoxError, Service, ServiceBuilder};
 use tower_tim_recall::testing::Callback;
 use tower_tim_recall::{
     Ack, GroupType, Platform, RecallEvent, RecallLayer, RecalledMessage, RequestBody, SdkAppId,
     UnixMillis,
 };
 
-use support::{within, Client, Server};
+use common::client::{Client, Reply};
+use common::fixtures::OK_JSON;
+use common::server::Server;
+use common::within;
 
 /// The apps both servers accept; a callback's app alternates between them.
 const APPS: [u64; 2] = [1_400_000_000, 1_400_000_001];
@@ -53,7 +56,6 @@ const STRANGER: u64 = 1_400_000_999;
 const TOKEN: &str = "soak-test-token";
 /// Smaller than the default, so that oversized bodies stay cheap to send.
 const BODY_LIMIT: usize = 4 * 1024;
-const OK_JSON: &str = r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}"#;
 
 /// How much traffic: `connections` concurrent keep-alive connections, each sending
 /// `per_connection` requests one after the other.
@@ -469,16 +471,16 @@ impl Outcome {
 }
 
 /// Checks an answer against what was expected.
-fn check(answer: &Response<Bytes>, expect: &Expect) -> Result<(), String> {
-    let status = answer.status();
-    let body = answer.body();
+fn check(answer: &Reply, expect: &Expect) -> Result<(), String> {
+    let status = answer.status;
+    let body = &answer.body;
     let fine = match expect {
         Expect::Ok => status == StatusCode::OK && body == OK_JSON,
         Expect::Echo(sent) => status == StatusCode::OK && body == sent,
         Expect::Fail(want) => {
             let ack = serde_json::from_slice::<Ack>(body);
             status == *want
-                && answer.headers().get(header::CONTENT_TYPE)
+                && answer.headers.get(header::CONTENT_TYPE)
                     == Some(&HeaderValue::from_static("application/json"))
                 && ack.is_ok_and(|ack| !ack.is_ok() && ack.error_code() == i64::from(want.as_u16()))
         }
@@ -496,7 +498,7 @@ fn check(answer: &Response<Bytes>, expect: &Expect) -> Result<(), String> {
 /// One keep-alive connection's traffic: `plan.per_connection` requests in sequence, each
 /// oversized one on a connection of its own.
 async fn drive(addr: SocketAddr, conn: usize, plan: Plan, outcome: Arc<Outcome>) {
-    let mut client = match Client::<ClientBody>::connect(addr).await {
+    let mut client = match Client::<ClientBody>::try_connect(addr).await {
         Ok(client) => client,
         Err(error) => {
             let what = format!("connection {conn}: connect: {error}");
@@ -509,7 +511,7 @@ async fn drive(addr: SocketAddr, conn: usize, plan: Plan, outcome: Arc<Outcome>)
         let answer = if let Kind::Oversized { .. } = kind {
             alone(addr, request).await
         } else {
-            within("request", client.send(request)).await
+            within("request", client.try_request(request)).await
         };
         match answer {
             Err(error) => {
@@ -525,7 +527,7 @@ async fn drive(addr: SocketAddr, conn: usize, plan: Plan, outcome: Arc<Outcome>)
         }
         outcome.done_one(plan);
     }
-    if let Err(error) = client.close().await {
+    if let Err(error) = client.try_close().await {
         let what = format!("connection {conn}: closed with {error}");
         outcome.fail(&outcome.connection_errors, what);
     }
@@ -533,12 +535,9 @@ async fn drive(addr: SocketAddr, conn: usize, plan: Plan, outcome: Arc<Outcome>)
 
 /// Sends `request` on a connection of its own, reads the answer, and drops the connection,
 /// which the server may already have closed.
-async fn alone(
-    addr: SocketAddr,
-    request: Request<ClientBody>,
-) -> Result<Response<Bytes>, Box<dyn std::error::Error + Send + Sync>> {
-    let mut client = Client::connect(addr).await?;
-    let answer = within("request", client.send(request)).await;
+async fn alone(addr: SocketAddr, request: Request<ClientBody>) -> Result<Reply, BoxError> {
+    let mut client = Client::try_connect(addr).await?;
+    let answer = within("request", client.try_request(request)).await;
     drop(client);
     answer
 }
@@ -613,8 +612,8 @@ async fn soak(plan: Plan) {
     let mut server_errors = 0;
     for server in servers {
         let connections = server.stop().await;
-        server_connections += connections.accepted.load(Ordering::SeqCst);
-        server_errors += connections.failed.load(Ordering::SeqCst);
+        server_connections += connections.accepted();
+        server_errors += connections.failed();
     }
 
     // What each request should have caused.

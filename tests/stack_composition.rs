@@ -6,18 +6,20 @@
 mod common;
 
 use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
-use common::*;
+use common::bodies::Script;
+use common::client::*;
+use common::fixtures::*;
+use common::server::Server;
+use common::within;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use http_body::{Body, Frame};
+use http_body::Body;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::rt::TokioExecutor;
@@ -71,7 +73,7 @@ async fn tower_http_stack_in_the_order_a_user_writes() {
         .layer(ConcurrencyLimitLayer::new(64))
         .layer(RecallLayer::new([APP]))
         .service(app(events));
-    let server = Server::hyper(service).await;
+    let server = Server::http1(service).await;
     let mut client = Client::connect(server.addr).await;
 
     // The callbacks, accepted and refused, on one keep-alive connection.
@@ -152,21 +154,6 @@ async fn tower_http_stack_in_the_order_a_user_writes() {
 // ---------------------------------------------------------------------------------------------
 // tower's limit and timeout on either side of the layer (no socket)
 
-/// A request body that never delivers anything: a sender that stalls mid-body.
-struct Stalled;
-
-impl Body for Stalled {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Pending
-    }
-}
-
 /// `callback` as a request with this body.
 fn with_body<B>(callback: &tower_tim_recall::testing::Callback, body: B) -> Request<B> {
     let request: Request<Full<Bytes>> = callback.request();
@@ -241,9 +228,9 @@ async fn tower_limit_and_timeout_around_the_layer() {
 
     // The outer limit and timeout cover the layer's own reading of the body: a sender that
     // stalls mid-body holds the only slot until the timeout cuts it off, then frees it.
-    let mut stalled = outer_stack::<Stalled>(&calls, Duration::ZERO);
+    let mut stalled = outer_stack::<Script>(&calls, Duration::ZERO);
     within("ready", stalled.ready()).await.unwrap();
-    let reading = stalled.call(with_body(&documented(), Stalled));
+    let reading = stalled.call(with_body(&documented(), Script::stall()));
     let blocked = tokio::time::timeout(Duration::from_millis(50), stalled.ready()).await;
     assert!(blocked.is_err(), "the outer concurrency limit was bypassed");
     let error = within("stalled", reading).await.unwrap_err();

@@ -7,7 +7,9 @@ mod common;
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use common::*;
+use common::client::*;
+use common::fixtures::*;
+use common::server::Server;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -58,7 +60,7 @@ async fn keep_alive_connection_carries_several_callbacks() {
     let service = ServiceBuilder::new()
         .layer(RecallLayer::new([APP]))
         .service(app(calls));
-    let server = Server::hyper(service).await;
+    let server = Server::http1(service).await;
 
     let mut client = Client::connect(server.addr).await;
     exchange_callbacks(&mut client, &mut seen).await;
@@ -70,13 +72,8 @@ async fn keep_alive_connection_carries_several_callbacks() {
     assert_documented_event(&next_event(&mut seen).await);
 
     client.close().await;
-    let connections = server.connections.clone();
-    server.stop().await;
-    assert_eq!(
-        connections.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "keep-alive was not used"
-    );
+    let connections = server.stop().await;
+    assert_eq!(connections.accepted(), 1, "keep-alive was not used");
     assert!(seen.try_recv().is_err());
 }
 
@@ -86,7 +83,7 @@ async fn signed_callbacks_over_the_socket() {
     let service = ServiceBuilder::new()
         .layer(RecallLayer::new([APP]).token(TOKEN))
         .service(app(calls));
-    let server = Server::hyper(service).await;
+    let server = Server::http1(service).await;
     let mut client = Client::connect(server.addr).await;
 
     // Signed now, with the console's token: accepted, and the event carries `RequestTime`.

@@ -8,7 +8,10 @@ mod common;
 use std::time::Duration;
 
 use axum::routing::post;
-use common::*;
+use common::client::*;
+use common::fixtures::*;
+use common::server::Server;
+use common::within;
 use http::StatusCode;
 use tokio::sync::mpsc;
 use tonic::service::Routes;

@@ -1,8 +1,8 @@
-//! Scripted request bodies shared by the hostile-input, allocation and property tests.
-// Each test binary uses the part it needs.
-#![allow(dead_code)]
+//! Request bodies for the tests: a scripted one (chunks, then an end, an error or a stall), and
+//! one that must never be read.
 
 use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -43,6 +43,11 @@ impl Script {
             polls: Arc::default(),
             dropped: Arc::default(),
         }
+    }
+
+    /// A body that never delivers anything: a sender that stalls mid-body.
+    pub fn stall() -> Self {
+        Self::repeat(b"", 0, End::Stall)
     }
 
     /// `body` cut into frames at `cuts` (in any order, clamped to its length), then `end`.
@@ -102,5 +107,20 @@ impl Body for Script {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::default()
+    }
+}
+
+/// A body that must not be read: polling it fails the test.
+pub struct Unread;
+
+impl Body for Unread {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        panic!("the layer read a body it should not have read")
     }
 }
