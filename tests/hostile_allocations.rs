@@ -288,6 +288,23 @@ fn assert_held_within(usage: &Usage, limit: usize) {
 }
 
 #[test]
+fn endless_empty_frames_hold_nothing() {
+    // 100 000 empty frames, then the end: nothing to keep, so nothing is held however many there
+    // are (the body is then empty, which is not a recall event).
+    let mut request = drip(0, None);
+    *request.body_mut() = Script::repeat(b"", 100_000, End::Finish);
+    let (usage, status) = send(&layer(), request);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (few, _) = send(&layer(), {
+        let mut request = drip(0, None);
+        *request.body_mut() = Script::repeat(b"", 10, End::Finish);
+        request
+    });
+    assert_eq!(usage.allocations, few.allocations, "{usage:?} vs {few:?}");
+    assert_eq!(usage.peak_bytes, few.peak_bytes, "{usage:?} vs {few:?}");
+}
+
+#[test]
 fn many_tiny_chunks_are_held_within_the_limit() {
     // 100 000 one-byte frames, over the limit: refused once the limit is passed, and never more
     // than the limit held (a buffer that grows by doubling reaches at most twice the limit).
