@@ -214,6 +214,9 @@ enum Chunks {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct OverLimit;
 
+/// How much of a declared length the layer reserves before the bytes arrive, at least.
+const DECLARED_LENGTH_TRUSTED: usize = 4 * 1024;
+
 impl Collected {
     pub(crate) fn new(limit: usize, expected: u64) -> Self {
         Self {
@@ -243,8 +246,13 @@ impl Collected {
         self.state = match std::mem::replace(&mut self.state, Chunks::Empty) {
             Chunks::Empty => Chunks::One(chunk),
             Chunks::One(first) => {
+                // Room for the declared length, so the body is joined in one allocation, but
+                // trusted only so far ahead of what has arrived: a sender that declares the
+                // limit, sends two bytes and stalls makes the layer hold a few KiB, not the limit.
+                let trusted = total.saturating_mul(4).max(DECLARED_LENGTH_TRUSTED);
                 let capacity = usize::try_from(self.expected)
                     .unwrap_or(usize::MAX)
+                    .min(trusted)
                     .clamp(total, self.limit);
                 let mut joined = BytesMut::with_capacity(capacity);
                 joined.extend_from_slice(&first);
@@ -291,6 +299,35 @@ mod tests {
         collected.push(Bytes::from_static(b"cd")).unwrap();
         collected.push(Bytes::from_static(b"ef")).unwrap();
         assert_eq!(collected.push(Bytes::from_static(b"g")), Err(OverLimit));
+        assert_eq!(collected.into_bytes(), "abcdef");
+    }
+
+    fn capacity(collected: &Collected) -> usize {
+        match &collected.state {
+            Chunks::Many(joined) => joined.capacity(),
+            Chunks::Empty | Chunks::One(_) => 0,
+        }
+    }
+
+    #[test]
+    fn a_declared_length_is_reserved_only_a_little_ahead_of_the_bytes() {
+        // Two bytes of a declared 64 KiB, then a stall: a few KiB held, not the limit.
+        let mut collected = Collected::new(64 * 1024, 64 * 1024);
+        collected.push(Bytes::from_static(b"{")).unwrap();
+        collected.push(Bytes::from_static(b" ")).unwrap();
+        assert!(capacity(&collected) <= 4 * 1024, "{}", capacity(&collected));
+
+        // A body that arrives in large pieces is still joined in one allocation.
+        let half = Bytes::from(vec![b' '; 30_000]);
+        let mut collected = Collected::new(64 * 1024, 60_000);
+        collected.push(half.clone()).unwrap();
+        collected.push(half).unwrap();
+        assert_eq!(capacity(&collected), 60_000);
+
+        // A declared length below what arrived, or none, is no obstacle.
+        let mut collected = Collected::new(64, 1);
+        collected.push(Bytes::from_static(b"abc")).unwrap();
+        collected.push(Bytes::from_static(b"def")).unwrap();
         assert_eq!(collected.into_bytes(), "abcdef");
     }
 
