@@ -136,20 +136,8 @@ impl<M> RecallLayer<M> {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let tokens: Vec<Token> = tokens
-            .into_iter()
-            .map(|token| Token::new(token.as_ref()))
-            .collect();
-        assert!(!tokens.is_empty(), "the callback token set is empty");
-        assert!(
-            !tokens.iter().any(Token::is_empty),
-            "the callback token is empty"
-        );
-        assert!(
-            !tokens.iter().any(Token::is_padded),
-            "the callback token starts or ends with whitespace"
-        );
-        let tokens = TokenSet::new(tokens).expect("checked: a set of non-empty tokens");
+        let tokens = TokenSet::parse(tokens.into_iter().map(|token| Token::new(token.as_ref())))
+            .unwrap_or_else(|problem| panic!("{problem}"));
         self.policy_mut().sign_all(&tokens);
         self
     }
