@@ -258,9 +258,23 @@ impl UnixMillis {
         self.0
     }
 
-    /// The same time as a [`SystemTime`].
-    pub fn to_system_time(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.0)
+    /// The same time as a [`SystemTime`], or `None` when the platform's `SystemTime` cannot
+    /// represent it.
+    ///
+    /// `EventTime` is whatever the body says, up to `u64::MAX` milliseconds (some 584 million
+    /// years), so the conversion is checked rather than a panic waiting for a hostile body on a
+    /// platform with a narrower `SystemTime`.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use tower_tim_recall::UnixMillis;
+    ///
+    /// let at = UnixMillis::new(1_669_872_112_000).to_system_time();
+    /// assert_eq!(at, Some(UNIX_EPOCH + Duration::from_secs(1_669_872_112)));
+    /// ```
+    #[must_use]
+    pub fn to_system_time(self) -> Option<SystemTime> {
+        UNIX_EPOCH.checked_add(Duration::from_millis(self.0))
     }
 }
 
@@ -665,7 +679,20 @@ pub(crate) mod tests {
         let at = UnixMillis::new(1_500);
         assert_eq!(
             at.to_system_time(),
-            UNIX_EPOCH + Duration::from_millis(1_500)
+            Some(UNIX_EPOCH + Duration::from_millis(1_500))
         );
+    }
+
+    #[test]
+    fn any_event_time_converts_without_panicking() {
+        // The body chooses `EventTime`: the largest one is as representable as the platform's
+        // `SystemTime` makes it, and never a panic.
+        for millis in [0, u64::MAX / 2, u64::MAX] {
+            assert_eq!(
+                UnixMillis::new(millis).to_system_time(),
+                UNIX_EPOCH.checked_add(Duration::from_millis(millis)),
+                "{millis}"
+            );
+        }
     }
 }
