@@ -99,7 +99,7 @@ impl<'a> CallbackQuery<'a> {
             let slot = match name {
                 Some("CallbackCommand") => {
                     commands += 1;
-                    ours |= value == RECALL_COMMAND || decodes_to(value, RECALL_COMMAND);
+                    ours |= decodes_to(value, RECALL_COMMAND);
                     continue;
                 }
                 Some("SdkAppid") => &mut scanned.sdk_app_id,
