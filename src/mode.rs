@@ -120,6 +120,12 @@ pin_project! {
     }
 }
 
+impl<H: Service<RecallEvent>> fmt::Debug for HandlerFuture<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandlerFuture").finish_non_exhaustive()
+    }
+}
+
 impl<H> Future for HandlerFuture<H>
 where
     H: Service<RecallEvent>,
@@ -213,6 +219,12 @@ pin_project! {
     }
 }
 
+impl<Fut> fmt::Debug for HandlerFnFuture<Fut> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandlerFnFuture").finish_non_exhaustive()
+    }
+}
+
 impl<Fut: Future<Output = ()>> Future for HandlerFnFuture<Fut> {
     type Output = Result<(), Infallible>;
 
@@ -246,5 +258,17 @@ mod tests {
 
         let error: BoxError = "the queue is full".into();
         assert_eq!(handler_rejection(&error), Rejection::HANDLER_FAILED);
+    }
+
+    #[test]
+    fn handler_futures_debug_shows_no_event() {
+        let event = RecallEvent::new(1, "@TGS#secret-group", []);
+        let mut closure = HandlerFn::new(|_: RecallEvent| std::future::ready(()));
+        let future = closure.call(event.clone());
+        assert_eq!(format!("{future:?}"), "HandlerFnFuture { .. }");
+        let future = HandlerFuture {
+            inner: closure.oneshot(event),
+        };
+        assert_eq!(format!("{future:?}"), "HandlerFuture { .. }");
     }
 }

@@ -1113,6 +1113,25 @@ fn debug_never_shows_a_token() {
     }
 }
 
+#[tokio::test]
+async fn the_response_future_debug_shows_its_step_and_no_secret() {
+    let recorder = Recorder::default();
+    let mut service = ServiceBuilder::new()
+        .layer(signed_layer())
+        .service(recorder.service::<Full<Bytes>>());
+    let signed = signed_query(&format!("&RequestTime={NOW}&Sign={DOC_SIGN}"));
+    let cases = [
+        (Request::new(full("not a callback")), "inner service"),
+        (post(QUERY, full(EVENT)), "answer"),
+        (post(&signed, full(EVENT)), "reading the body"),
+    ];
+    for (request, step) in cases {
+        let future = tower::Service::call(service.ready().await.unwrap(), request);
+        let text = format!("{future:?}");
+        assert_eq!(text, format!("ResponseFuture {{ step: {step:?}, .. }}"));
+    }
+}
+
 #[test]
 #[should_panic(expected = "allowlist is empty")]
 fn an_empty_allowlist_is_refused() {
