@@ -1198,9 +1198,8 @@ fn a_second_token_call_is_refused_on_any_mode() {
 }
 
 // The service and its future can be used by axum (`Send + Sync` service, `Send` future) and by
-// hyper with its own body type, in both modes.
-#[allow(dead_code)]
-fn assert_bounds() {
+// hyper with its own body type, in both modes: checked when the tests compile, never run.
+const _: fn() = || {
     use crate::{Acknowledge, HandlerFn, Recall};
     use tower::util::BoxCloneSyncService;
 
@@ -1221,7 +1220,7 @@ fn assert_bounds() {
         Recall<Inner<hyper::body::Incoming>, Acknowledge<Closure>>,
         Request<hyper::body::Incoming>,
     >();
-}
+};
 
 /// `layer.layer(inner)` without naming the `Layer` trait at every call site.
 trait LayerInto {
