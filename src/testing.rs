@@ -145,6 +145,7 @@ impl Callback {
 
     /// The query string, percent-encoded, in the order Tencent writes it. A signed callback
     /// without a set `RequestTime` is signed at the current time.
+    #[must_use]
     pub fn query(&self) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query
@@ -167,6 +168,7 @@ impl Callback {
     }
 
     /// The JSON body.
+    #[must_use]
     pub fn body(&self) -> Bytes {
         match &self.body {
             CallbackBody::Raw(bytes) => bytes.clone(),
@@ -183,6 +185,7 @@ impl Callback {
     ///
     /// `B` is the body type of the service under test: `Full<Bytes>` for a tower service,
     /// `axum::body::Body` for an axum `Router`, any body that can be made from [`Bytes`].
+    #[must_use]
     pub fn request<B: From<Bytes>>(&self) -> Request<B> {
         let uri = Uri::try_from(format!("/im/callback?{}", self.query()))
             .expect("a percent-encoded query is a valid URI");

@@ -103,6 +103,7 @@ const OK_JSON: &str = r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}"#;
 
 impl Ack {
     /// The success acknowledgement: `ActionStatus` `OK`, `ErrorCode` 0, empty `ErrorInfo`.
+    #[must_use]
     pub const fn ok() -> Self {
         Self {
             status: ActionStatus::Ok,
@@ -114,6 +115,7 @@ impl Ack {
     /// A failure acknowledgement with `ErrorCode` 1 and the given `ErrorInfo`.
     ///
     /// Keep the reason short, and never put a secret in it: Tencent shows it in its logs.
+    #[must_use]
     pub fn fail(info: impl Into<Cow<'static, str>>) -> Self {
         Self::fail_with_code(1, info)
     }
@@ -123,6 +125,7 @@ impl Ack {
     /// # Panics
     ///
     /// When `code` is 0, which means success in Tencent's protocol.
+    #[must_use]
     pub fn fail_with_code(code: i64, info: impl Into<Cow<'static, str>>) -> Self {
         assert_ne!(code, 0, "a FAIL acknowledgement needs a non-zero ErrorCode");
         Self {
@@ -153,6 +156,7 @@ impl Ack {
     }
 
     /// The JSON text of this acknowledgement.
+    #[must_use]
     pub fn to_bytes(&self) -> Bytes {
         if *self == Self::ok() {
             return Bytes::from_static(OK_JSON.as_bytes());
@@ -163,6 +167,7 @@ impl Ack {
 
     /// An HTTP response carrying this acknowledgement: status 200 and
     /// `Content-Type: application/json`.
+    #[must_use]
     pub fn into_http_response<B: From<Bytes>>(self) -> Response<B> {
         json_response(StatusCode::OK, self.to_bytes())
     }

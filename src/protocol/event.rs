@@ -98,6 +98,7 @@ impl RecallEvent {
     /// event.operator_account = Some("admin".to_owned());
     /// assert_eq!(event.sdk_app_id.get(), 1400000000);
     /// ```
+    #[must_use]
     pub fn new(
         sdk_app_id: impl Into<SdkAppId>,
         group_id: impl Into<String>,
@@ -133,6 +134,7 @@ pub struct RecalledMessage {
 
 impl RecalledMessage {
     /// A recalled message with the given sequence number and, optionally, ID.
+    #[must_use]
     pub fn new(msg_seq: u32, msg_id: Option<String>) -> Self {
         Self { msg_seq, msg_id }
     }

@@ -117,6 +117,7 @@ impl fmt::Debug for TokenSet {
 ///     "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061",
 /// );
 /// ```
+#[must_use]
 pub fn sign(token: &str, request_time: u64) -> String {
     let digest = Token::new(token).digest(&request_time.to_string());
     let mut hex = String::with_capacity(64);
