@@ -6,7 +6,7 @@ use std::fmt;
 use crate::layer::RecallLayer;
 use crate::policy::{Credentials, DebugMap, Policy};
 use crate::protocol::event::SdkAppId;
-use crate::protocol::signature::{Token, TokenSet};
+use crate::protocol::signature::{Token, TokenProblem, TokenSet};
 
 /// Configures the apps of a [`RecallLayer`], each with its own credentials; made by
 /// [`RecallLayer::builder`].
@@ -123,13 +123,13 @@ impl RecallLayerBuilder {
             let credentials = match tokens {
                 None if self.allow_unsigned => Credentials::Unsigned,
                 None => return Err(ConfigError::UnsignedApp(app)),
-                Some(tokens) if tokens.is_empty() => return Err(ConfigError::EmptyTokenSet(app)),
-                Some(tokens) if tokens.iter().any(Token::is_padded) => {
-                    return Err(ConfigError::PaddedToken(app))
-                }
-                Some(tokens) => {
-                    Credentials::Signed(TokenSet::new(tokens).ok_or(ConfigError::EmptyToken(app))?)
-                }
+                Some(tokens) => Credentials::Signed(TokenSet::parse(tokens).map_err(
+                    |problem| match problem {
+                        TokenProblem::EmptySet => ConfigError::EmptyTokenSet(app),
+                        TokenProblem::EmptyToken => ConfigError::EmptyToken(app),
+                        TokenProblem::PaddedToken => ConfigError::PaddedToken(app),
+                    },
+                )?),
             };
             apps.push((app, credentials));
         }

@@ -1,5 +1,6 @@
 //! The response future of [`Recall`](crate::Recall).
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -111,6 +112,26 @@ where
                 job: Some(job),
             },
         }
+    }
+}
+
+/// Shows which step the future is at, and nothing of the request: neither its query (which may
+/// carry a `Sign`), nor its body, nor the event.
+impl<S, ReqBody, M> fmt::Debug for ResponseFuture<S, ReqBody, M>
+where
+    S: Service<Request<RequestBody<ReqBody>>>,
+    M: Mode,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let step = match &self.state {
+            State::Inner { .. } => "inner service",
+            State::Answer { .. } => "answer",
+            State::Collecting { .. } => "reading the body",
+            State::Handling { .. } => "handler",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("step", &step)
+            .finish_non_exhaustive()
     }
 }
 

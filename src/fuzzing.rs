@@ -60,7 +60,8 @@ pub fn query(query: &str) {
     let expected = match reference.once("contenttype") {
         Err(Many::None) => Ok(()),
         Ok(value) if value.eq_ignore_ascii_case("json") => Ok(()),
-        _ => Err(Rejection::CONTENT_TYPE),
+        Ok(_) => Err(Rejection::CONTENT_TYPE),
+        Err(Many::Several) => Err(Rejection::CONTENT_TYPE_REPEATED),
     };
     assert_eq!(scanned.check_content_type(), expected, "contenttype");
 

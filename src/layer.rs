@@ -106,12 +106,17 @@ impl<M> RecallLayer<M> {
     /// [time window](Self::time_window) and `Sign = hex(SHA-256(token ‖ RequestTime))`, or is
     /// refused with 401 before its body is read.
     ///
-    /// This replaces the credentials of every app, including those given to
-    /// [`RecallLayer::builder`]. For apps with different tokens, use the builder.
+    /// This is the short form's way to sign: it applies to a layer whose apps are all unsigned,
+    /// such as one made with [`RecallLayer::new`], and is called once. For apps with different
+    /// tokens, use [`RecallLayer::builder`]; to accept several tokens while one is rotated, list
+    /// them all in one [`tokens`](Self::tokens) call.
     ///
     /// # Panics
     ///
-    /// When `token` is empty, or starts or ends with whitespace.
+    /// When `token` is empty, or starts or ends with whitespace. Also when an app of the layer
+    /// is already signed, by the builder's [`signed_app`](RecallLayerBuilder::signed_app) or
+    /// an earlier `token` or `tokens` call: replacing those tokens would silently undo per-app
+    /// credentials or a rotation, so the mistake is loud instead.
     pub fn token(self, token: impl AsRef<str>) -> Self {
         self.tokens([token])
     }
@@ -127,29 +132,34 @@ impl<M> RecallLayer<M> {
     /// # drop(layer);
     /// ```
     ///
+    /// Like `token`, it is called once, on a layer whose apps are all unsigned.
+    ///
     /// # Panics
     ///
     /// When `tokens` is empty, or one of them is empty or starts or ends with whitespace (as a
-    /// token read from a file with its line break does: no callback would match it).
+    /// token read from a file with its line break does: no callback would match it). Also when
+    /// an app of the layer is already signed, as for [`token`](Self::token):
+    ///
+    /// ```should_panic
+    /// use tower_tim_recall::RecallLayer;
+    ///
+    /// // Panics: "the layer already has tokens: list every token in one `tokens([..])` call, or
+    /// // use the builder".
+    /// let layer = RecallLayer::new([1400000000]).token("the new token").token("the old token");
+    /// # drop(layer);
+    /// ```
     pub fn tokens<I>(mut self, tokens: I) -> Self
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let tokens: Vec<Token> = tokens
-            .into_iter()
-            .map(|token| Token::new(token.as_ref()))
-            .collect();
-        assert!(!tokens.is_empty(), "the callback token set is empty");
         assert!(
-            !tokens.iter().any(Token::is_empty),
-            "the callback token is empty"
+            !self.policy.has_signed_app(),
+            "the layer already has tokens: list every token in one `tokens([..])` call, \
+             or use the builder"
         );
-        assert!(
-            !tokens.iter().any(Token::is_padded),
-            "the callback token starts or ends with whitespace"
-        );
-        let tokens = TokenSet::new(tokens).expect("checked: a set of non-empty tokens");
+        let tokens = TokenSet::parse(tokens.into_iter().map(|token| Token::new(token.as_ref())))
+            .unwrap_or_else(|problem| panic!("{problem}"));
         self.policy_mut().sign_all(&tokens);
         self
     }

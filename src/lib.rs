@@ -426,9 +426,10 @@
 //! # }
 //! ```
 //!
-//! The short form [`RecallLayer::new`] lists apps without signatures, and
-//! [`token`](RecallLayer::token) or [`tokens`](RecallLayer::tokens) signs them all alike; its
-//! mistakes panic. The time window, body limit, clock and mode are methods of the built layer,
+//! The short form [`RecallLayer::new`] lists apps without signatures, and one
+//! [`token`](RecallLayer::token) or [`tokens`](RecallLayer::tokens) call signs them all alike;
+//! its mistakes panic, among them a call on a layer that already has signed apps, which would
+//! otherwise replace their tokens. The time window, body limit, clock and mode are methods of the built layer,
 //! whichever way it was made.
 //!
 //! # Security

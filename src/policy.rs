@@ -79,8 +79,17 @@ impl Policy {
         )
     }
 
-    /// Requires every app's callbacks to be signed with one of `tokens`.
+    /// Whether any app's callbacks must be signed.
+    pub(crate) fn has_signed_app(&self) -> bool {
+        self.apps
+            .iter()
+            .any(|(_, credentials)| matches!(credentials, Credentials::Signed(_)))
+    }
+
+    /// Requires every app's callbacks to be signed with one of `tokens`. The layer calls this on
+    /// a policy without signed apps only.
     pub(crate) fn sign_all(&mut self, tokens: &TokenSet) {
+        debug_assert!(!self.has_signed_app());
         for (_, credentials) in self.apps.iter_mut() {
             *credentials = Credentials::Signed(tokens.clone());
         }

@@ -145,6 +145,7 @@ impl Callback {
 
     /// The query string, percent-encoded, in the order Tencent writes it. A signed callback
     /// without a set `RequestTime` is signed at the current time.
+    #[must_use]
     pub fn query(&self) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query
@@ -167,6 +168,7 @@ impl Callback {
     }
 
     /// The JSON body.
+    #[must_use]
     pub fn body(&self) -> Bytes {
         match &self.body {
             CallbackBody::Raw(bytes) => bytes.clone(),
@@ -183,6 +185,7 @@ impl Callback {
     ///
     /// `B` is the body type of the service under test: `Full<Bytes>` for a tower service,
     /// `axum::body::Body` for an axum `Router`, any body that can be made from [`Bytes`].
+    #[must_use]
     pub fn request<B: From<Bytes>>(&self) -> Request<B> {
         let uri = Uri::try_from(format!("/im/callback?{}", self.query()))
             .expect("a percent-encoded query is a valid URI");
@@ -267,11 +270,13 @@ impl<'a> WireBody<'a> {
     }
 }
 
-/// Reads an answer to a callback: its status and the acknowledgement in its body.
+/// Reads an answer to a callback: its status and the acknowledgement in its body, checked
+/// against the protocol (`OK` with `ErrorCode` 0, `FAIL` with any other code).
 ///
 /// # Panics
 ///
-/// When the body fails, or is not an acknowledgement: in a test, that is the failure to report.
+/// When the body fails, or is not an acknowledgement, or is one that breaks the protocol's
+/// rule: in a test, that is the failure to report.
 pub async fn read_ack<B>(response: Response<B>) -> (StatusCode, Ack)
 where
     B: Body,
@@ -427,5 +432,15 @@ mod tests {
         let (status, ack) = read_ack(service.oneshot(stale.request()).await.unwrap()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(ack.error_code(), 401);
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "a FAIL acknowledgement needs a non-zero ErrorCode")]
+    async fn read_ack_refuses_an_acknowledgement_that_breaks_the_protocol() {
+        let body = r#"{"ActionStatus":"FAIL","ErrorInfo":"","ErrorCode":0}"#;
+        let _ = read_ack(Response::new(Full::new(Bytes::from_static(
+            body.as_bytes(),
+        ))))
+        .await;
     }
 }

@@ -480,6 +480,7 @@ async fn hostile_signature_parameters_are_refused_with_401() {
 async fn hostile_shapes_of_the_command_and_contenttype_are_refused_with_400() {
     const REPEATED: &str = "CallbackCommand is repeated";
     const CONTENT_TYPE: &str = "contenttype is not json";
+    const CONTENT_TYPE_REPEATED: &str = "contenttype is repeated";
     let many_commands = format!("SdkAppid=1400000000&{}", repeated(COMMAND, 1_400));
     let cases: Vec<(String, &str)> = vec![
         (format!("{QUERY}&CallbackCommand"), REPEATED),
@@ -504,7 +505,11 @@ async fn hostile_shapes_of_the_command_and_contenttype_are_refused_with_400() {
         ),
         (
             QUERY.replace("contenttype=json", "contenttype=json&contenttype=json"),
-            CONTENT_TYPE,
+            CONTENT_TYPE_REPEATED,
+        ),
+        (
+            QUERY.replace("contenttype=json", "contenttype=xml&content%74ype=json"),
+            CONTENT_TYPE_REPEATED,
         ),
     ];
     for (query, reason) in &cases {

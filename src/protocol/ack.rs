@@ -4,7 +4,8 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The JSON acknowledgement that answers a callback:
 /// `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}` or a `FAIL` with a non-zero code.
@@ -24,14 +25,66 @@ use serde::{Deserialize, Serialize};
 ///
 /// With the `axum` feature, `Ack` implements `axum::response::IntoResponse`, so an axum handler
 /// can return it directly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Deserializing keeps the protocol's rule that `OK` goes with `ErrorCode` 0 and `FAIL` with
+/// any other code: an acknowledgement that breaks it is an error, so every `Ack`, however made,
+/// can be sent on as it is.
+///
+/// ```
+/// use tower_tim_recall::Ack;
+///
+/// let read = |json: &str| serde_json::from_str::<Ack>(json);
+/// let fail = read(r#"{"ActionStatus":"FAIL","ErrorInfo":"no","ErrorCode":4}"#)?;
+/// assert_eq!(fail.error_code(), 4);
+/// assert!(read(r#"{"ActionStatus":"FAIL","ErrorInfo":"","ErrorCode":0}"#).is_err());
+/// assert!(read(r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":9}"#).is_err());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
+    status: ActionStatus,
+    info: Cow<'static, str>,
+    code: i64,
+}
+
+/// An acknowledgement on the wire, in Tencent's field order; read before the protocol's rule is
+/// checked.
+#[derive(Serialize, Deserialize)]
+struct Wire<'a> {
     #[serde(rename = "ActionStatus")]
     status: ActionStatus,
     #[serde(rename = "ErrorInfo")]
-    info: Cow<'static, str>,
+    info: Cow<'a, str>,
     #[serde(rename = "ErrorCode")]
     code: i64,
+}
+
+impl Serialize for Ack {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            status: self.status,
+            info: Cow::Borrowed(&self.info),
+            code: self.code,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Ack {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Wire { status, info, code } = Wire::<'static>::deserialize(deserializer)?;
+        match (status, code) {
+            (ActionStatus::Ok, 0) | (ActionStatus::Fail, 1..) | (ActionStatus::Fail, ..=-1) => {
+                Ok(Self { status, info, code })
+            }
+            (ActionStatus::Ok, _) => {
+                Err(D::Error::custom("an OK acknowledgement needs ErrorCode 0"))
+            }
+            (ActionStatus::Fail, _) => Err(D::Error::custom(
+                "a FAIL acknowledgement needs a non-zero ErrorCode",
+            )),
+        }
+    }
 }
 
 /// `ActionStatus` of an [`Ack`].
@@ -50,6 +103,7 @@ const OK_JSON: &str = r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}"#;
 
 impl Ack {
     /// The success acknowledgement: `ActionStatus` `OK`, `ErrorCode` 0, empty `ErrorInfo`.
+    #[must_use]
     pub const fn ok() -> Self {
         Self {
             status: ActionStatus::Ok,
@@ -61,6 +115,7 @@ impl Ack {
     /// A failure acknowledgement with `ErrorCode` 1 and the given `ErrorInfo`.
     ///
     /// Keep the reason short, and never put a secret in it: Tencent shows it in its logs.
+    #[must_use]
     pub fn fail(info: impl Into<Cow<'static, str>>) -> Self {
         Self::fail_with_code(1, info)
     }
@@ -70,6 +125,7 @@ impl Ack {
     /// # Panics
     ///
     /// When `code` is 0, which means success in Tencent's protocol.
+    #[must_use]
     pub fn fail_with_code(code: i64, info: impl Into<Cow<'static, str>>) -> Self {
         assert_ne!(code, 0, "a FAIL acknowledgement needs a non-zero ErrorCode");
         Self {
@@ -100,6 +156,7 @@ impl Ack {
     }
 
     /// The JSON text of this acknowledgement.
+    #[must_use]
     pub fn to_bytes(&self) -> Bytes {
         if *self == Self::ok() {
             return Bytes::from_static(OK_JSON.as_bytes());
@@ -110,6 +167,7 @@ impl Ack {
 
     /// An HTTP response carrying this acknowledgement: status 200 and
     /// `Content-Type: application/json`.
+    #[must_use]
     pub fn into_http_response<B: From<Bytes>>(self) -> Response<B> {
         json_response(StatusCode::OK, self.to_bytes())
     }
@@ -183,6 +241,30 @@ mod tests {
         assert_eq!(fail.status(), ActionStatus::Fail);
         assert_eq!(fail.error_code(), 401);
         assert_eq!(fail.error_info(), "x");
+    }
+
+    #[test]
+    fn deserializing_keeps_ok_with_code_zero_and_fail_with_another() {
+        let read = |json: &str| serde_json::from_str::<Ack>(json).map_err(|e| e.to_string());
+        for code in [1, -1, 500, i64::MIN, i64::MAX] {
+            let json = format!(r#"{{"ActionStatus":"FAIL","ErrorInfo":"x","ErrorCode":{code}}}"#);
+            assert_eq!(read(&json), Ok(Ack::fail_with_code(code, "x")));
+        }
+        let fail_zero = read(r#"{"ActionStatus":"FAIL","ErrorInfo":"","ErrorCode":0}"#);
+        assert!(fail_zero
+            .unwrap_err()
+            .contains("a FAIL acknowledgement needs a non-zero ErrorCode"));
+        for code in [1, -1, 9] {
+            let json = format!(r#"{{"ActionStatus":"OK","ErrorInfo":"x","ErrorCode":{code}}}"#);
+            let ok_nonzero = read(&json).unwrap_err();
+            assert!(
+                ok_nonzero.contains("an OK acknowledgement needs ErrorCode 0"),
+                "{ok_nonzero}"
+            );
+        }
+        // The other shape errors are serde's own.
+        assert!(read(r#"{"ActionStatus":"OK","ErrorInfo":""}"#).is_err());
+        assert!(read(r#"{"ActionStatus":"MAYBE","ErrorInfo":"","ErrorCode":0}"#).is_err());
     }
 
     #[test]

@@ -98,6 +98,7 @@ impl RecallEvent {
     /// event.operator_account = Some("admin".to_owned());
     /// assert_eq!(event.sdk_app_id.get(), 1400000000);
     /// ```
+    #[must_use]
     pub fn new(
         sdk_app_id: impl Into<SdkAppId>,
         group_id: impl Into<String>,
@@ -133,6 +134,7 @@ pub struct RecalledMessage {
 
 impl RecalledMessage {
     /// A recalled message with the given sequence number and, optionally, ID.
+    #[must_use]
     pub fn new(msg_seq: u32, msg_id: Option<String>) -> Self {
         Self { msg_seq, msg_id }
     }
@@ -258,9 +260,23 @@ impl UnixMillis {
         self.0
     }
 
-    /// The same time as a [`SystemTime`].
-    pub fn to_system_time(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.0)
+    /// The same time as a [`SystemTime`], or `None` when the platform's `SystemTime` cannot
+    /// represent it.
+    ///
+    /// `EventTime` is whatever the body says, up to `u64::MAX` milliseconds (some 584 million
+    /// years), so the conversion is checked rather than a panic waiting for a hostile body on a
+    /// platform with a narrower `SystemTime`.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use tower_tim_recall::UnixMillis;
+    ///
+    /// let at = UnixMillis::new(1_669_872_112_000).to_system_time();
+    /// assert_eq!(at, Some(UNIX_EPOCH + Duration::from_secs(1_669_872_112)));
+    /// ```
+    #[must_use]
+    pub fn to_system_time(self) -> Option<SystemTime> {
+        UNIX_EPOCH.checked_add(Duration::from_millis(self.0))
     }
 }
 
@@ -665,7 +681,20 @@ pub(crate) mod tests {
         let at = UnixMillis::new(1_500);
         assert_eq!(
             at.to_system_time(),
-            UNIX_EPOCH + Duration::from_millis(1_500)
+            Some(UNIX_EPOCH + Duration::from_millis(1_500))
         );
+    }
+
+    #[test]
+    fn any_event_time_converts_without_panicking() {
+        // The body chooses `EventTime`: the largest one is as representable as the platform's
+        // `SystemTime` makes it, and never a panic.
+        for millis in [0, u64::MAX / 2, u64::MAX] {
+            assert_eq!(
+                UnixMillis::new(millis).to_system_time(),
+                UNIX_EPOCH.checked_add(Duration::from_millis(millis)),
+                "{millis}"
+            );
+        }
     }
 }

@@ -99,7 +99,7 @@ impl<'a> CallbackQuery<'a> {
             let slot = match name {
                 Some("CallbackCommand") => {
                     commands += 1;
-                    ours |= value == RECALL_COMMAND || decodes_to(value, RECALL_COMMAND);
+                    ours |= decodes_to(value, RECALL_COMMAND);
                     continue;
                 }
                 Some("SdkAppid") => &mut scanned.sdk_app_id,
@@ -180,7 +180,8 @@ impl<'a> CallbackQuery<'a> {
         match &self.content_type {
             Param::Absent => Ok(()),
             Param::Once(value) if value.eq_ignore_ascii_case("json") => Ok(()),
-            Param::Once(_) | Param::Repeated => Err(Rejection::CONTENT_TYPE),
+            Param::Once(_) => Err(Rejection::CONTENT_TYPE),
+            Param::Repeated => Err(Rejection::CONTENT_TYPE_REPEATED),
         }
     }
 
@@ -383,7 +384,7 @@ mod tests {
         assert_eq!(check("contenttype=xml"), Err(Rejection::CONTENT_TYPE));
         assert_eq!(
             check("contenttype=json&contenttype=json"),
-            Err(Rejection::CONTENT_TYPE)
+            Err(Rejection::CONTENT_TYPE_REPEATED)
         );
     }
 

@@ -74,6 +74,8 @@ impl Rejection {
     pub(crate) const COMMAND_REPEATED: Self =
         fixed!(BAD_REQUEST = 400, "CallbackCommand is repeated");
     pub(crate) const CONTENT_TYPE: Self = fixed!(BAD_REQUEST = 400, "contenttype is not json");
+    pub(crate) const CONTENT_TYPE_REPEATED: Self =
+        fixed!(BAD_REQUEST = 400, "contenttype is repeated");
     pub(crate) const BODY_UNREADABLE: Self = fixed!(BAD_REQUEST = 400, "body could not be read");
     pub(crate) const NOT_AN_OBJECT: Self = fixed!(BAD_REQUEST = 400, "body is not a JSON object");
     pub(crate) const NOT_UTF8: Self = fixed!(BAD_REQUEST = 400, "body is not UTF-8");
@@ -175,6 +177,7 @@ mod tests {
         Rejection::TOO_LARGE,
         Rejection::COMMAND_REPEATED,
         Rejection::CONTENT_TYPE,
+        Rejection::CONTENT_TYPE_REPEATED,
         Rejection::BODY_UNREADABLE,
         Rejection::NOT_AN_OBJECT,
         Rejection::NOT_UTF8,

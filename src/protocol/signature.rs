@@ -18,13 +18,9 @@ impl Token {
         Self(secret.as_bytes().into())
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Whether the token starts or ends with whitespace: a token read from a file or an
     /// environment variable with its line break, which no callback would ever match.
-    pub(crate) fn is_padded(&self) -> bool {
+    fn is_padded(&self) -> bool {
         let padded = |byte: Option<&u8>| byte.is_some_and(u8::is_ascii_whitespace);
         padded(self.0.first()) || padded(self.0.last())
     }
@@ -49,12 +45,25 @@ impl fmt::Debug for Token {
 pub(crate) struct TokenSet(Box<[Token]>);
 
 impl TokenSet {
-    /// The set of `tokens`, none of them empty; `None` when there is no token or an empty one.
-    pub(crate) fn new(tokens: Vec<Token>) -> Option<Self> {
-        if tokens.is_empty() || tokens.iter().any(Token::is_empty) {
-            return None;
+    /// The set of `tokens`, or the first problem found in it: no token at all, then, token by
+    /// token in the order given, an empty one or one padded with whitespace.
+    ///
+    /// The one place the rules for a token set live: the builder reports the problem as a
+    /// `ConfigError`, the short form panics with its text.
+    pub(crate) fn parse(tokens: impl IntoIterator<Item = Token>) -> Result<Self, TokenProblem> {
+        let tokens: Box<[Token]> = tokens.into_iter().collect();
+        if tokens.is_empty() {
+            return Err(TokenProblem::EmptySet);
         }
-        Some(Self(tokens.into_boxed_slice()))
+        for token in tokens.iter() {
+            if token.0.is_empty() {
+                return Err(TokenProblem::EmptyToken);
+            }
+            if token.is_padded() {
+                return Err(TokenProblem::PaddedToken);
+            }
+        }
+        Ok(Self(tokens))
     }
 
     /// Whether `sign` is the signature of `request_time` under any token of the set. Every
@@ -65,6 +74,28 @@ impl TokenSet {
             matched | token.digest(request_time).ct_eq(sign)
         });
         bool::from(matched)
+    }
+}
+
+/// Why a list of tokens is not a valid [`TokenSet`]. Names no token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenProblem {
+    /// No token at all: no callback could be verified.
+    EmptySet,
+    /// An empty token: Tencent's console has none.
+    EmptyToken,
+    /// A token that starts or ends with whitespace, as one read from a file or an environment
+    /// variable with its line break does: no callback would match it.
+    PaddedToken,
+}
+
+impl fmt::Display for TokenProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TokenProblem::EmptySet => "the callback token set is empty",
+            TokenProblem::EmptyToken => "the callback token is empty",
+            TokenProblem::PaddedToken => "the callback token starts or ends with whitespace",
+        })
     }
 }
 
@@ -86,6 +117,7 @@ impl fmt::Debug for TokenSet {
 ///     "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061",
 /// );
 /// ```
+#[must_use]
 pub fn sign(token: &str, request_time: u64) -> String {
     let digest = Token::new(token).digest(&request_time.to_string());
     let mut hex = String::with_capacity(64);
@@ -180,7 +212,7 @@ mod tests {
     const VECTOR_SIGN: &str = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061";
 
     fn set(tokens: &[&str]) -> TokenSet {
-        TokenSet::new(tokens.iter().map(|token| Token::new(token)).collect()).unwrap()
+        TokenSet::parse(tokens.iter().map(|token| Token::new(token))).unwrap()
     }
 
     fn verifier(tokens: &TokenSet, now: u64) -> Verifier<'_> {
@@ -294,11 +326,41 @@ mod tests {
     }
 
     #[test]
-    fn a_set_has_at_least_one_token_and_no_empty_one() {
-        assert!(TokenSet::new(Vec::new()).is_none());
-        assert!(TokenSet::new(vec![Token::new("")]).is_none());
-        assert!(TokenSet::new(vec![Token::new("a"), Token::new("")]).is_none());
-        assert!(TokenSet::new(vec![Token::new("a"), Token::new("a")]).is_some());
+    fn a_set_has_at_least_one_token_and_no_empty_or_padded_one() {
+        let parse = |tokens: &[&str]| {
+            TokenSet::parse(tokens.iter().map(|token| Token::new(token))).map(|set| set.0.len())
+        };
+        assert_eq!(parse(&[]), Err(TokenProblem::EmptySet));
+        assert_eq!(parse(&[""]), Err(TokenProblem::EmptyToken));
+        assert_eq!(parse(&["a", ""]), Err(TokenProblem::EmptyToken));
+        for padded in ["a\n", " a", "a\r\n", "\ta", "a "] {
+            assert_eq!(
+                parse(&["b", padded]),
+                Err(TokenProblem::PaddedToken),
+                "{padded:?}"
+            );
+        }
+        // The first problem in the order given.
+        assert_eq!(parse(&["a\n", ""]), Err(TokenProblem::PaddedToken));
+        assert_eq!(parse(&["", "a\n"]), Err(TokenProblem::EmptyToken));
+        // Whitespace inside a token is the token's own.
+        assert_eq!(parse(&["a b", "a"]), Ok(2));
+        assert_eq!(parse(&["a", "a"]), Ok(2));
+    }
+
+    #[test]
+    fn problems_name_no_token() {
+        let texts = [
+            (TokenProblem::EmptySet, "the callback token set is empty"),
+            (TokenProblem::EmptyToken, "the callback token is empty"),
+            (
+                TokenProblem::PaddedToken,
+                "the callback token starts or ends with whitespace",
+            ),
+        ];
+        for (problem, text) in texts {
+            assert_eq!(problem.to_string(), text);
+        }
     }
 
     #[test]

@@ -721,11 +721,32 @@ async fn rotation_in_the_short_form() {
             StatusCode::UNAUTHORIZED
         );
     }
-    // `token` replaces the set: the previous token no longer works.
-    let layer = layer.token(CURRENT);
+    // Dropping the old token is a new layer with one token, not a second call on this one.
+    let layer = self::layer()
+        .token(CURRENT)
+        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
     assert_eq!(status_for(&layer, APP, Some(CURRENT)).await, StatusCode::OK);
     assert_eq!(
         status_for(&layer, APP, Some(PREVIOUS)).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn token_on_a_builder_layer_of_unsigned_apps_signs_them() {
+    let layer = RecallLayer::builder()
+        .unsigned_app(OPEN)
+        .allow_unsigned_apps()
+        .build()
+        .unwrap()
+        .token(CURRENT)
+        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
+    assert_eq!(
+        status_for(&layer, OPEN, Some(CURRENT)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_for(&layer, OPEN, None).await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -1092,6 +1113,25 @@ fn debug_never_shows_a_token() {
     }
 }
 
+#[tokio::test]
+async fn the_response_future_debug_shows_its_step_and_no_secret() {
+    let recorder = Recorder::default();
+    let mut service = ServiceBuilder::new()
+        .layer(signed_layer())
+        .service(recorder.service::<Full<Bytes>>());
+    let signed = signed_query(&format!("&RequestTime={NOW}&Sign={DOC_SIGN}"));
+    let cases = [
+        (Request::new(full("not a callback")), "inner service"),
+        (post(QUERY, full(EVENT)), "answer"),
+        (post(&signed, full(EVENT)), "reading the body"),
+    ];
+    for (request, step) in cases {
+        let future = tower::Service::call(service.ready().await.unwrap(), request);
+        let text = format!("{future:?}");
+        assert_eq!(text, format!("ResponseFuture {{ step: {step:?}, .. }}"));
+    }
+}
+
 #[test]
 #[should_panic(expected = "allowlist is empty")]
 fn an_empty_allowlist_is_refused() {
@@ -1122,10 +1162,44 @@ fn an_empty_token_set_is_refused() {
     let _ = layer().tokens(Vec::<String>::new());
 }
 
+#[test]
+#[should_panic(expected = "the layer already has tokens")]
+fn token_on_a_builder_layer_with_signed_apps_is_refused() {
+    // It would replace each app's own tokens, and sign the unsigned app, without a word.
+    let _ = per_app_layer().token(CURRENT);
+}
+
+#[test]
+#[should_panic(expected = "the layer already has tokens")]
+fn tokens_on_a_builder_layer_with_signed_apps_is_refused() {
+    let _ = per_app_layer().tokens([CURRENT, PREVIOUS]);
+}
+
+#[test]
+#[should_panic(expected = "list every token in one `tokens([..])` call")]
+fn a_second_token_call_is_refused() {
+    // Meant as a rotation, it would have dropped the first token.
+    let _ = layer().token(CURRENT).token(PREVIOUS);
+}
+
+#[test]
+#[should_panic(expected = "the layer already has tokens")]
+fn tokens_after_tokens_is_refused() {
+    let _ = layer().tokens([CURRENT]).tokens([PREVIOUS]);
+}
+
+#[test]
+#[should_panic(expected = "the layer already has tokens")]
+fn a_second_token_call_is_refused_on_any_mode() {
+    let _ = layer()
+        .token(CURRENT)
+        .acknowledge_fn(|_| std::future::ready(()))
+        .token(PREVIOUS);
+}
+
 // The service and its future can be used by axum (`Send + Sync` service, `Send` future) and by
-// hyper with its own body type, in both modes.
-#[allow(dead_code)]
-fn assert_bounds() {
+// hyper with its own body type, in both modes: checked when the tests compile, never run.
+const _: fn() = || {
     use crate::{Acknowledge, HandlerFn, Recall};
     use tower::util::BoxCloneSyncService;
 
@@ -1146,7 +1220,7 @@ fn assert_bounds() {
         Recall<Inner<hyper::body::Incoming>, Acknowledge<Closure>>,
         Request<hyper::body::Incoming>,
     >();
-}
+};
 
 /// `layer.layer(inner)` without naming the `Layer` trait at every call site.
 trait LayerInto {

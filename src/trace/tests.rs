@@ -301,11 +301,12 @@ async fn refusals_are_warnings_with_their_status_and_fixed_reason() {
             "SdkAppid is not a decimal integer",
         ),
         (
+            // The query already says `contenttype=json`.
             query(NOW, "&contenttype=xml"),
             DOCUMENTED,
             Some("1400000000"),
             400,
-            "contenttype is not json",
+            "contenttype is repeated",
         ),
         // The parser's message would quote the body: only the fixed reason is logged.
         (
