@@ -340,12 +340,15 @@
 //! # }
 //! ```
 //!
-//! Each of these layers works on either side of the recall layer; the side decides what it
-//! sees. Layers outside the recall layer see every request, the layer's refusals included, and
-//! cover the layer's reading of a callback body: a timeout there cuts off a sender that stalls
-//! mid-body, a concurrency limit counts callbacks being read, `CatchPanicLayer` also catches a
-//! panic in an acknowledge-mode handler, and `CompressionLayer` also compresses the layer's
-//! acknowledgements when the sender asks for gzip. Layers inside it see only what it passes on.
+//! Each of these layers works on either side of the recall layer, subject to the body-type
+//! rule below; the side decides what it sees. Layers outside the recall layer see every
+//! request, the layer's refusals included, and cover the layer's reading of a callback body: a
+//! timeout there cuts off a sender that stalls mid-body, a concurrency limit counts callbacks
+//! being read, and `CompressionLayer` also compresses the layer's acknowledgements when the
+//! sender asks for gzip. Layers inside it see only what it passes on. `CatchPanicLayer`, on
+//! either side, catches a panic of the application behind the recall layer (forwarded
+//! callbacks and every other request); it never sees a panic of an acknowledge-mode handler,
+//! which the layer answers itself (500, `the recall handler panicked`).
 //!
 //! Body types decide which orders compile. The layer changes both: its inner service receives
 //! `Request<RequestBody<B>>` and it answers `Response<ResponseBody<B>>`. [`ResponseBody<B>`]
