@@ -392,9 +392,9 @@
 //! | valid | forwarded with the event, or acknowledged `OK` by the layer |
 //!
 //! Every refusal is answered by the layer with `Content-Type: application/json` and
-//! `{"ActionStatus":"FAIL","ErrorCode":<the HTTP status>,"ErrorInfo":"<short reason>"}`; the inner
-//! service is not called, and the reason never contains a token or a signature. The service
-//! never returns an error of its own: its `Error` is the inner service's.
+//! `{"ActionStatus":"FAIL","ErrorInfo":"<short reason>","ErrorCode":<the HTTP status>}`; the
+//! inner service is not called, and the reason never contains a token or a signature. The
+//! service never returns an error of its own: its `Error` is the inner service's.
 //!
 //! An unsigned app's callbacks skip the 401 row: their `Sign` and `RequestTime` are ignored.
 //!
