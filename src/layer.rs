@@ -24,7 +24,8 @@ use crate::service::Recall;
 /// - [`RecallLayer::builder`] gives each app its own tokens (or none), requires signatures
 ///   unless told otherwise, and reports every configuration mistake as a
 ///   [`ConfigError`](crate::ConfigError) when the layer is built;
-/// - the short form [`RecallLayer::new`] lists the apps, unsigned, and [`token`](Self::token) or
+/// - the short form [`RecallLayer::new`] lists the apps, **unsigned** (anyone who knows the URL
+///   and an SDKAppID can then post recalls), and [`token`](Self::token) or
 ///   [`tokens`](Self::tokens) then sign them all with the same token(s); its mistakes panic.
 ///
 /// Either way, the time window, the body limit, the clock and the mode are set on the layer
@@ -69,13 +70,24 @@ impl RecallLayer<Forward> {
         RecallLayerBuilder::new()
     }
 
-    /// The short form: a layer in forward mode that accepts callbacks for these SDKAppIDs,
-    /// **without signature checking** until [`token`](Self::token) or [`tokens`](Self::tokens)
-    /// is called, with a 64 KiB body limit and a 60-second time window. An app listed twice
-    /// counts once.
+    /// The short form, **unsigned until [`token`](Self::token) or [`tokens`](Self::tokens) is
+    /// called**: a layer in forward mode that accepts callbacks for these SDKAppIDs, with a
+    /// 64 KiB body limit and a 60-second time window. An app listed twice counts once.
     ///
-    /// Prefer [`RecallLayer::builder`] when the apps do not all share one token, or to have
-    /// configuration mistakes returned as errors rather than panics.
+    /// Without a token, anyone who knows the callback URL and one of these SDKAppIDs (they are
+    /// not secret: they ship inside client apps) can post recalls that the layer accepts; the
+    /// threat model in `SECURITY.md` says what follows. Give the layer the callback token from
+    /// Tencent's console with `.token(…)` or `.tokens(…)`, as below, or use
+    /// [`RecallLayer::builder`], the secure-by-default path: it requires a signature for every
+    /// app unless told otherwise, gives each app its own tokens, and returns configuration
+    /// mistakes as errors rather than panics.
+    ///
+    /// ```
+    /// use tower_tim_recall::RecallLayer;
+    ///
+    /// let layer = RecallLayer::new([1400000000]).token("the console's callback token");
+    /// # drop(layer);
+    /// ```
     ///
     /// # Panics
     ///

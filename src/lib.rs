@@ -161,7 +161,9 @@
 //!     .service(service_fn(move |event: RecallEvent| {
 //!         std::future::ready(events.try_send(event))
 //!     }));
-//! let layer = RecallLayer::new([1400000000]).acknowledge(handler);
+//! let layer = RecallLayer::new([1400000000])
+//!     .token("the console's callback token")
+//!     .acknowledge(handler);
 //! # let _ = layer;
 //! # }
 //! ```
@@ -196,7 +198,7 @@
 //!                 StatusCode::INTERNAL_SERVER_ERROR,
 //!                 Duration::from_millis(1500),
 //!             ))
-//!             .layer(RecallLayer::new([1400000000])),
+//!             .layer(RecallLayer::new([1400000000]).token("the console's callback token")),
 //!     );
 //! # let _ = app;
 //! ```
@@ -231,7 +233,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let service = ServiceBuilder::new()
-//!     .layer(RecallLayer::new([1400000000]))
+//!     .layer(RecallLayer::new([1400000000]).token("the console's callback token"))
 //!     .service_fn(app);
 //! let service = TowerToHyperService::new(service);
 //!
@@ -257,7 +259,8 @@
 //! #     hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
 //! # tokio::spawn(connection);
 //! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
-//! let mut request = Callback::new(&event).request::<Full<Bytes>>();
+//! let callback = Callback::new(&event).signed("the console's callback token");
+//! let mut request = callback.request::<Full<Bytes>>();
 //! request.headers_mut().insert(http::header::HOST, addr.to_string().parse().unwrap());
 //! let (status, ack) = read_ack(sender.send_request(request).await.unwrap()).await;
 //! assert!(status.is_success() && ack.is_ok());
@@ -330,11 +333,12 @@
 //!     .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(2)))
 //!     .layer(CompressionLayer::new())
 //!     .layer(ConcurrencyLimitLayer::new(256))
-//!     .layer(RecallLayer::new([1400000000]))
+//!     .layer(RecallLayer::new([1400000000]).token("the console's callback token"))
 //!     .service(app);
 //!
 //! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
-//! let response = service.oneshot(Callback::new(&event).request::<axum::body::Body>()).await.unwrap();
+//! let callback = Callback::new(&event).signed("the console's callback token");
+//! let response = service.oneshot(callback.request::<axum::body::Body>()).await.unwrap();
 //! let (status, ack) = read_ack(response).await;
 //! assert!(status.is_success() && ack.is_ok());
 //! # }
@@ -429,15 +433,19 @@
 //! # }
 //! ```
 //!
-//! The short form [`RecallLayer::new`] lists apps without signatures, and
-//! [`token`](RecallLayer::token) or [`tokens`](RecallLayer::tokens) signs them all alike; its
-//! mistakes panic. The time window, body limit, clock and mode are methods of the built layer,
+//! The short form [`RecallLayer::new`] lists apps **without signatures**: until
+//! [`token`](RecallLayer::token) or [`tokens`](RecallLayer::tokens) signs them all alike,
+//! anyone who knows the URL and an SDKAppID can post recalls (see Security below). Its mistakes
+//! panic. The time window, body limit, clock and mode are methods of the built layer,
 //! whichever way it was made.
 //!
 //! # Security
 //!
-//! Tencent's signature covers the token and `RequestTime`, not the body: serve the callback URL
-//! over HTTPS, or a body can be changed in transit. A captured signed URL can be replayed within
+//! Without a token, the only check is the `SdkAppid` allowlist, and SDKAppIDs are not secret
+//! (they ship inside client apps): anyone who knows the URL can post recalls. Sign every app,
+//! with the builder or [`token`](RecallLayer::token). Tencent's signature covers the token and
+//! `RequestTime`, not the body: serve the callback URL over HTTPS, or a body can be changed in
+//! transit. A captured signed URL can be replayed within
 //! the time window; keep the window short. `ClientIP` is the end user's address as Tencent
 //! reports it, not the sender's: never use it for access control. No token appears in `Debug`
 //! output, error texts or answers.
