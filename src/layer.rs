@@ -202,6 +202,23 @@ impl<M> RecallLayer<M> {
     /// handler should hand slow work on (to a bounded channel or a task) rather than do it
     /// before returning, or be wrapped in a timeout. See
     /// [the crate docs](crate#when-the-handler-fails-panics-or-is-slow).
+    ///
+    /// A handler that queues each event for a task, and fails when the queue is full:
+    ///
+    /// ```
+    /// use tower::service_fn;
+    /// use tower_tim_recall::{RecallEvent, RecallLayer};
+    ///
+    /// let (events, mut queue) = tokio::sync::mpsc::channel::<RecallEvent>(1024);
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .acknowledge(service_fn(move |event: RecallEvent| {
+    ///         // `try_send` never waits: a full queue is an error, answered 500.
+    ///         let sent = events.try_send(event);
+    ///         async move { sent.map_err(|_| "the recall queue is full") }
+    ///     }));
+    /// # drop((layer, queue.try_recv()));
+    /// ```
     pub fn acknowledge<H>(self, handler: H) -> RecallLayer<Acknowledge<H>>
     where
         H: Service<RecallEvent> + Clone,
@@ -220,16 +237,24 @@ impl<M> RecallLayer<M> {
     /// the closure and what it captures, must also be `Send + Sync`: capture channels and
     /// `Arc`s, not `Cell`s.
     ///
+    /// The closure cannot fail, so a full queue cannot be answered 500 from here: the closure
+    /// below reports the lost event in its own log. To have a full queue answered 500, and so
+    /// recorded in Tencent's callback log, use [`acknowledge`](Self::acknowledge) with a
+    /// service that returns the error, as shown there.
+    ///
     /// ```
     /// use tower_tim_recall::RecallLayer;
     ///
-    /// let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-    /// let layer = RecallLayer::new([1400000000]).acknowledge_fn(move |event| {
-    ///     let events = events.clone();
-    ///     async move {
-    ///         let _ = events.send(event);
-    ///     }
-    /// });
+    /// let (events, mut received) = tokio::sync::mpsc::channel(1024);
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .acknowledge_fn(move |event| {
+    ///         // `try_send` never waits, and the bounded queue keeps memory bounded.
+    ///         if let Err(error) = events.try_send(event) {
+    ///             eprintln!("recall callback not queued: {error}");
+    ///         }
+    ///         std::future::ready(())
+    ///     });
     /// # drop((layer, received.try_recv()));
     /// ```
     pub fn acknowledge_fn<F, Fut>(self, handler: F) -> RecallLayer<Acknowledge<HandlerFn<F>>>

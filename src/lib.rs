@@ -80,30 +80,40 @@
 //! For a stack with no JSON route of its own (a tonic gRPC server, say), or when all you want is
 //! the event: the layer passes each accepted event to a handler, a closure or a tower
 //! [`Service`](tower_service::Service), and answers `OK` itself without calling the inner
-//! service. Tencent waits two seconds: hand slow work on, as here to a channel.
+//! service. Tencent waits two seconds: hand slow work on, as here to a bounded channel.
+//! `try_send` never waits: when the queue is full, the handler fails and the layer answers 500,
+//! so Tencent's log shows the lost callback, and memory stays bounded when the consumer lags.
 //!
 //! ```
+//! use std::time::{SystemTime, UNIX_EPOCH};
+//!
 //! use http::{Request, StatusCode};
 //! use http_body_util::{BodyExt, Full};
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
-//! use tower_tim_recall::RecallLayer;
+//! use tower_tim_recall::{sign, RecallEvent, RecallLayer};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+//! let token = "the console's callback token";
+//! let (events, mut received) = tokio::sync::mpsc::channel(1024);
+//! let handler = service_fn(move |event: RecallEvent| {
+//!     let sent = events.try_send(event);
+//!     async move { sent.map_err(|_| "the recall queue is full") }
+//! });
 //! let service = ServiceBuilder::new()
-//!     .layer(RecallLayer::new([1400000000]).acknowledge_fn(move |event| {
-//!         let _ = events.send(event);
-//!         std::future::ready(())
-//!     }))
+//!     .layer(RecallLayer::new([1400000000]).token(token).acknowledge(handler))
 //!     .service(service_fn(|_request| async {
 //!         // The rest of the application.
 //!         Ok::<_, std::convert::Infallible>(http::Response::new(Full::<bytes::Bytes>::default()))
 //!     }));
 //!
-//! let callback = Request::post(
-//!     "/im/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg&contenttype=json",
-//! )
+//! // Tencent's side: a callback signed at the current time.
+//! let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+//! let callback = Request::post(format!(
+//!     "/im/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
+//!      &contenttype=json&RequestTime={now}&Sign={}",
+//!     sign(token, now),
+//! ))
 //! .body(Full::from(r#"{"GroupId":"@TGS#2J4SZEAEL","MsgSeqList":[{"MsgSeq":1}]}"#))
 //! .unwrap();
 //! let response = service.oneshot(callback).await.unwrap();
@@ -286,10 +296,12 @@
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let (_reporter, health) = tonic_health::server::health_reporter();
-//! let recall = RecallLayer::new([1400000000]).acknowledge_fn(|event| {
-//!     println!("recalled in {}", event.group_id);
-//!     std::future::ready(())
-//! });
+//! let recall = RecallLayer::new([1400000000])
+//!     .token("the console's callback token")
+//!     .acknowledge_fn(|event| {
+//!         println!("recalled in {}", event.group_id);
+//!         std::future::ready(())
+//!     });
 //! let routes = Routes::new(health)
 //!     .into_axum_router()
 //!     .route("/im/callback", post(|| async { Ack::ok() })); // the other commands
