@@ -426,8 +426,10 @@
 //! One receiver may serve several apps, each with the callback token set in Tencent's console
 //! for it, or with authentication off. [`RecallLayer::builder`] says so app by app, requires
 //! signatures unless [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) is
-//! called, and returns a [`ConfigError`] for any mistake when the layer is built. Each app takes
-//! a set of tokens, any of which verifies: while a token is changed in the console, callbacks
+//! called, and returns a [`ConfigError`] for any mistake when the layer is built: no app, an
+//! app twice, an empty token or token set, a token that starts or ends with whitespace (as one
+//! read from a file with its line break does), an unsigned app without `allow_unsigned_apps`.
+//! Each app takes a set of tokens, any of which verifies: while a token is changed in the console, callbacks
 //! signed with the old and the new token both arrive, so list both until the change is done.
 //!
 //! ```
