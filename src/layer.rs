@@ -172,6 +172,17 @@ impl<M> RecallLayer<M> {
     /// callback 60 seconds old or 60 seconds ahead is accepted and one second more is not. Any
     /// `Duration` is safe, up to [`Duration::MAX`] (which accepts every time). Unsigned apps
     /// have no `RequestTime` to check.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_tim_recall::RecallLayer;
+    ///
+    /// // Accept a signed callback up to 30 seconds away from this server's clock.
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .time_window(Duration::from_secs(30));
+    /// # drop(layer);
+    /// ```
     pub fn time_window(mut self, window: Duration) -> Self {
         self.policy_mut().window_secs = window.as_secs();
         self
@@ -181,6 +192,16 @@ impl<M> RecallLayer<M> {
     /// of Tencent's maximum batch takes. Larger bodies are refused with 413, from
     /// `Content-Length` before reading when the request declares it, and as soon as the limit
     /// is passed while reading otherwise.
+    ///
+    /// ```
+    /// use tower_tim_recall::RecallLayer;
+    ///
+    /// // Refuse, with 413, any callback body over 16 KiB.
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .body_limit(16 * 1024);
+    /// # drop(layer);
+    /// ```
     pub fn body_limit(mut self, limit: usize) -> Self {
         self.policy_mut().body_limit = limit;
         self
@@ -188,6 +209,42 @@ impl<M> RecallLayer<M> {
 
     /// Replaces the clock that `RequestTime` is checked against (the system clock by default),
     /// for tests.
+    ///
+    /// A layer whose clock is stopped at a known time, and a callback signed 60 seconds
+    /// earlier, at the edge of the default window (the `testing` feature's
+    /// [`Callback`](crate::testing::Callback) plays Tencent's side):
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use tower::{service_fn, ServiceExt};
+    /// use tower_tim_recall::testing::{read_ack, Callback};
+    /// use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .clock(move || now);
+    /// let service = tower::ServiceBuilder::new().layer(layer).service(service_fn(|_| async {
+    ///     Ok::<_, std::convert::Infallible>(Ack::ok().into_http_response::<Full<Bytes>>())
+    /// }));
+    ///
+    /// let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(1, None)]);
+    /// let callback = Callback::new(&event)
+    ///     .signed("the console's callback token")
+    ///     .request_time(1_700_000_000 - 60);
+    /// let response = service.clone().oneshot(callback.request::<Full<Bytes>>()).await.unwrap();
+    /// assert!(read_ack(response).await.1.is_ok());
+    ///
+    /// let stale = callback.request_time(1_700_000_000 - 61);
+    /// let response = service.oneshot(stale.request::<Full<Bytes>>()).await.unwrap();
+    /// assert_eq!(read_ack(response).await.0, 401);
+    /// # }
+    /// ```
     pub fn clock(mut self, now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.policy_mut().clock = Clock::custom(now);
         self
