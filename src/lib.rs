@@ -429,8 +429,9 @@
 //! called, and returns a [`ConfigError`] for any mistake when the layer is built: no app, an
 //! app twice, an empty token or token set, a token that starts or ends with whitespace (as one
 //! read from a file with its line break does), an unsigned app without `allow_unsigned_apps`.
-//! Each app takes a set of tokens, any of which verifies: while a token is changed in the console, callbacks
-//! signed with the old and the new token both arrive, so list both until the change is done.
+//! Each app takes a set of tokens, any of which verifies: while a token is changed in the
+//! console, callbacks signed with the old and the new token both arrive, so list both until
+//! the change is done.
 //!
 //! ```
 //! use tower_tim_recall::RecallLayer;
@@ -450,8 +451,8 @@
 //! The short form [`RecallLayer::new`] lists apps **without signatures**: until
 //! [`token`](RecallLayer::token) or [`tokens`](RecallLayer::tokens) signs them all alike,
 //! anyone who knows the URL and an SDKAppID can post recalls (see Security below). Its mistakes
-//! panic. The time window, body limit, clock and mode are methods of the built layer,
-//! whichever way it was made.
+//! panic. The time window, body limit, clock and mode are methods of the built layer, whichever
+//! way it was made.
 //!
 //! # Security
 //!
@@ -459,10 +460,9 @@
 //! (they ship inside client apps): anyone who knows the URL can post recalls. Sign every app,
 //! with the builder or [`token`](RecallLayer::token). Tencent's signature covers the token and
 //! `RequestTime`, not the body: serve the callback URL over HTTPS, or a body can be changed in
-//! transit. A captured signed URL can be replayed within
-//! the time window; keep the window short. `ClientIP` is the end user's address as Tencent
-//! reports it, not the sender's: never use it for access control. No token appears in `Debug`
-//! output, error texts or answers.
+//! transit. A captured signed URL can be replayed within the time window; keep the window
+//! short. `ClientIP` is the end user's address as Tencent reports it, not the sender's: never
+//! use it for access control. No token appears in `Debug` output, error texts or answers.
 //!
 //! # Tracing
 //!
