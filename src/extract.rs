@@ -49,7 +49,7 @@ use crate::protocol::query::CallbackQuery;
 ///
 /// let app: Router = Router::new()
 ///     .route("/im/callback", post(callback))
-///     .layer(RecallLayer::new([1400000000]));
+///     .layer(RecallLayer::new([1400000000]).token("the console's callback token"));
 /// # let _ = app;
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]

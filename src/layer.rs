@@ -24,7 +24,8 @@ use crate::service::Recall;
 /// - [`RecallLayer::builder`] gives each app its own tokens (or none), requires signatures
 ///   unless told otherwise, and reports every configuration mistake as a
 ///   [`ConfigError`](crate::ConfigError) when the layer is built;
-/// - the short form [`RecallLayer::new`] lists the apps, unsigned, and [`token`](Self::token) or
+/// - the short form [`RecallLayer::new`] lists the apps, **unsigned** (anyone who knows the URL
+///   and an SDKAppID can then post recalls), and [`token`](Self::token) or
 ///   [`tokens`](Self::tokens) then sign them all with the same token(s); its mistakes panic.
 ///
 /// Either way, the time window, the body limit, the clock and the mode are set on the layer
@@ -69,13 +70,24 @@ impl RecallLayer<Forward> {
         RecallLayerBuilder::new()
     }
 
-    /// The short form: a layer in forward mode that accepts callbacks for these SDKAppIDs,
-    /// **without signature checking** until [`token`](Self::token) or [`tokens`](Self::tokens)
-    /// is called, with a 64 KiB body limit and a 60-second time window. An app listed twice
-    /// counts once.
+    /// The short form, **unsigned until [`token`](Self::token) or [`tokens`](Self::tokens) is
+    /// called**: a layer in forward mode that accepts callbacks for these SDKAppIDs, with a
+    /// 64 KiB body limit and a 60-second time window. An app listed twice counts once.
     ///
-    /// Prefer [`RecallLayer::builder`] when the apps do not all share one token, or to have
-    /// configuration mistakes returned as errors rather than panics.
+    /// Without a token, anyone who knows the callback URL and one of these SDKAppIDs (they are
+    /// not secret: they ship inside client apps) can post recalls that the layer accepts; the
+    /// threat model in `SECURITY.md` says what follows. Give the layer the callback token from
+    /// Tencent's console with `.token(…)` or `.tokens(…)`, as below, or use
+    /// [`RecallLayer::builder`], the secure-by-default path: it requires a signature for every
+    /// app unless told otherwise, gives each app its own tokens, and returns configuration
+    /// mistakes as errors rather than panics.
+    ///
+    /// ```
+    /// use tower_tim_recall::RecallLayer;
+    ///
+    /// let layer = RecallLayer::new([1400000000]).token("the console's callback token");
+    /// # drop(layer);
+    /// ```
     ///
     /// # Panics
     ///
@@ -170,6 +182,17 @@ impl<M> RecallLayer<M> {
     /// callback 60 seconds old or 60 seconds ahead is accepted and one second more is not. Any
     /// `Duration` is safe, up to [`Duration::MAX`] (which accepts every time). Unsigned apps
     /// have no `RequestTime` to check.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_tim_recall::RecallLayer;
+    ///
+    /// // Accept a signed callback up to 30 seconds away from this server's clock.
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .time_window(Duration::from_secs(30));
+    /// # drop(layer);
+    /// ```
     pub fn time_window(mut self, window: Duration) -> Self {
         self.policy_mut().window_secs = window.as_secs();
         self
@@ -179,6 +202,16 @@ impl<M> RecallLayer<M> {
     /// of Tencent's maximum batch takes. Larger bodies are refused with 413, from
     /// `Content-Length` before reading when the request declares it, and as soon as the limit
     /// is passed while reading otherwise.
+    ///
+    /// ```
+    /// use tower_tim_recall::RecallLayer;
+    ///
+    /// // Refuse, with 413, any callback body over 16 KiB.
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .body_limit(16 * 1024);
+    /// # drop(layer);
+    /// ```
     pub fn body_limit(mut self, limit: usize) -> Self {
         self.policy_mut().body_limit = limit;
         self
@@ -186,6 +219,42 @@ impl<M> RecallLayer<M> {
 
     /// Replaces the clock that `RequestTime` is checked against (the system clock by default),
     /// for tests.
+    ///
+    /// A layer whose clock is stopped at a known time, and a callback signed 60 seconds
+    /// earlier, at the edge of the default window (the `testing` feature's
+    /// [`Callback`](crate::testing::Callback) plays Tencent's side):
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use tower::{service_fn, ServiceExt};
+    /// use tower_tim_recall::testing::{read_ack, Callback};
+    /// use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .clock(move || now);
+    /// let service = tower::ServiceBuilder::new().layer(layer).service(service_fn(|_| async {
+    ///     Ok::<_, std::convert::Infallible>(Ack::ok().into_http_response::<Full<Bytes>>())
+    /// }));
+    ///
+    /// let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(1, None)]);
+    /// let callback = Callback::new(&event)
+    ///     .signed("the console's callback token")
+    ///     .request_time(1_700_000_000 - 60);
+    /// let response = service.clone().oneshot(callback.request::<Full<Bytes>>()).await.unwrap();
+    /// assert!(read_ack(response).await.1.is_ok());
+    ///
+    /// let stale = callback.request_time(1_700_000_000 - 61);
+    /// let response = service.oneshot(stale.request::<Full<Bytes>>()).await.unwrap();
+    /// assert_eq!(read_ack(response).await.0, 401);
+    /// # }
+    /// ```
     pub fn clock(mut self, now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.policy_mut().clock = Clock::custom(now);
         self
@@ -200,6 +269,23 @@ impl<M> RecallLayer<M> {
     /// handler should hand slow work on (to a bounded channel or a task) rather than do it
     /// before returning, or be wrapped in a timeout. See
     /// [the crate docs](crate#when-the-handler-fails-panics-or-is-slow).
+    ///
+    /// A handler that queues each event for a task, and fails when the queue is full:
+    ///
+    /// ```
+    /// use tower::service_fn;
+    /// use tower_tim_recall::{RecallEvent, RecallLayer};
+    ///
+    /// let (events, mut queue) = tokio::sync::mpsc::channel::<RecallEvent>(1024);
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .acknowledge(service_fn(move |event: RecallEvent| {
+    ///         // `try_send` never waits: a full queue is an error, answered 500.
+    ///         let sent = events.try_send(event);
+    ///         async move { sent.map_err(|_| "the recall queue is full") }
+    ///     }));
+    /// # drop((layer, queue.try_recv()));
+    /// ```
     pub fn acknowledge<H>(self, handler: H) -> RecallLayer<Acknowledge<H>>
     where
         H: Service<RecallEvent> + Clone,
@@ -218,16 +304,24 @@ impl<M> RecallLayer<M> {
     /// the closure and what it captures, must also be `Send + Sync`: capture channels and
     /// `Arc`s, not `Cell`s.
     ///
+    /// The closure cannot fail, so a full queue cannot be answered 500 from here: the closure
+    /// below reports the lost event in its own log. To have a full queue answered 500, and so
+    /// recorded in Tencent's callback log, use [`acknowledge`](Self::acknowledge) with a
+    /// service that returns the error, as shown there.
+    ///
     /// ```
     /// use tower_tim_recall::RecallLayer;
     ///
-    /// let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-    /// let layer = RecallLayer::new([1400000000]).acknowledge_fn(move |event| {
-    ///     let events = events.clone();
-    ///     async move {
-    ///         let _ = events.send(event);
-    ///     }
-    /// });
+    /// let (events, mut received) = tokio::sync::mpsc::channel(1024);
+    /// let layer = RecallLayer::new([1400000000])
+    ///     .token("the console's callback token")
+    ///     .acknowledge_fn(move |event| {
+    ///         // `try_send` never waits, and the bounded queue keeps memory bounded.
+    ///         if let Err(error) = events.try_send(event) {
+    ///             eprintln!("recall callback not queued: {error}");
+    ///         }
+    ///         std::future::ready(())
+    ///     });
     /// # drop((layer, received.try_recv()));
     /// ```
     pub fn acknowledge_fn<F, Fut>(self, handler: F) -> RecallLayer<Acknowledge<HandlerFn<F>>>

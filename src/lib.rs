@@ -80,30 +80,40 @@
 //! For a stack with no JSON route of its own (a tonic gRPC server, say), or when all you want is
 //! the event: the layer passes each accepted event to a handler, a closure or a tower
 //! [`Service`](tower_service::Service), and answers `OK` itself without calling the inner
-//! service. Tencent waits two seconds: hand slow work on, as here to a channel.
+//! service. Tencent waits two seconds: hand slow work on, as here to a bounded channel.
+//! `try_send` never waits: when the queue is full, the handler fails and the layer answers 500,
+//! so Tencent's log shows the lost callback, and memory stays bounded when the consumer lags.
 //!
 //! ```
+//! use std::time::{SystemTime, UNIX_EPOCH};
+//!
 //! use http::{Request, StatusCode};
 //! use http_body_util::{BodyExt, Full};
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
-//! use tower_tim_recall::RecallLayer;
+//! use tower_tim_recall::{sign, RecallEvent, RecallLayer};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+//! let token = "the console's callback token";
+//! let (events, mut received) = tokio::sync::mpsc::channel(1024);
+//! let handler = service_fn(move |event: RecallEvent| {
+//!     let sent = events.try_send(event);
+//!     async move { sent.map_err(|_| "the recall queue is full") }
+//! });
 //! let service = ServiceBuilder::new()
-//!     .layer(RecallLayer::new([1400000000]).acknowledge_fn(move |event| {
-//!         let _ = events.send(event);
-//!         std::future::ready(())
-//!     }))
+//!     .layer(RecallLayer::new([1400000000]).token(token).acknowledge(handler))
 //!     .service(service_fn(|_request| async {
 //!         // The rest of the application.
 //!         Ok::<_, std::convert::Infallible>(http::Response::new(Full::<bytes::Bytes>::default()))
 //!     }));
 //!
-//! let callback = Request::post(
-//!     "/im/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg&contenttype=json",
-//! )
+//! // Tencent's side: a callback signed at the current time.
+//! let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+//! let callback = Request::post(format!(
+//!     "/im/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
+//!      &contenttype=json&RequestTime={now}&Sign={}",
+//!     sign(token, now),
+//! ))
 //! .body(Full::from(r#"{"GroupId":"@TGS#2J4SZEAEL","MsgSeqList":[{"MsgSeq":1}]}"#))
 //! .unwrap();
 //! let response = service.oneshot(callback).await.unwrap();
@@ -161,7 +171,9 @@
 //!     .service(service_fn(move |event: RecallEvent| {
 //!         std::future::ready(events.try_send(event))
 //!     }));
-//! let layer = RecallLayer::new([1400000000]).acknowledge(handler);
+//! let layer = RecallLayer::new([1400000000])
+//!     .token("the console's callback token")
+//!     .acknowledge(handler);
 //! # let _ = layer;
 //! # }
 //! ```
@@ -196,7 +208,7 @@
 //!                 StatusCode::INTERNAL_SERVER_ERROR,
 //!                 Duration::from_millis(1500),
 //!             ))
-//!             .layer(RecallLayer::new([1400000000])),
+//!             .layer(RecallLayer::new([1400000000]).token("the console's callback token")),
 //!     );
 //! # let _ = app;
 //! ```
@@ -231,7 +243,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let service = ServiceBuilder::new()
-//!     .layer(RecallLayer::new([1400000000]))
+//!     .layer(RecallLayer::new([1400000000]).token("the console's callback token"))
 //!     .service_fn(app);
 //! let service = TowerToHyperService::new(service);
 //!
@@ -257,7 +269,8 @@
 //! #     hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
 //! # tokio::spawn(connection);
 //! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
-//! let mut request = Callback::new(&event).request::<Full<Bytes>>();
+//! let callback = Callback::new(&event).signed("the console's callback token");
+//! let mut request = callback.request::<Full<Bytes>>();
 //! request.headers_mut().insert(http::header::HOST, addr.to_string().parse().unwrap());
 //! let (status, ack) = read_ack(sender.send_request(request).await.unwrap()).await;
 //! assert!(status.is_success() && ack.is_ok());
@@ -283,10 +296,12 @@
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let (_reporter, health) = tonic_health::server::health_reporter();
-//! let recall = RecallLayer::new([1400000000]).acknowledge_fn(|event| {
-//!     println!("recalled in {}", event.group_id);
-//!     std::future::ready(())
-//! });
+//! let recall = RecallLayer::new([1400000000])
+//!     .token("the console's callback token")
+//!     .acknowledge_fn(|event| {
+//!         println!("recalled in {}", event.group_id);
+//!         std::future::ready(())
+//!     });
 //! let routes = Routes::new(health)
 //!     .into_axum_router()
 //!     .route("/im/callback", post(|| async { Ack::ok() })); // the other commands
@@ -330,22 +345,26 @@
 //!     .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(2)))
 //!     .layer(CompressionLayer::new())
 //!     .layer(ConcurrencyLimitLayer::new(256))
-//!     .layer(RecallLayer::new([1400000000]))
+//!     .layer(RecallLayer::new([1400000000]).token("the console's callback token"))
 //!     .service(app);
 //!
 //! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
-//! let response = service.oneshot(Callback::new(&event).request::<axum::body::Body>()).await.unwrap();
+//! let callback = Callback::new(&event).signed("the console's callback token");
+//! let response = service.oneshot(callback.request::<axum::body::Body>()).await.unwrap();
 //! let (status, ack) = read_ack(response).await;
 //! assert!(status.is_success() && ack.is_ok());
 //! # }
 //! ```
 //!
-//! Each of these layers works on either side of the recall layer; the side decides what it
-//! sees. Layers outside the recall layer see every request, the layer's refusals included, and
-//! cover the layer's reading of a callback body: a timeout there cuts off a sender that stalls
-//! mid-body, a concurrency limit counts callbacks being read, `CatchPanicLayer` also catches a
-//! panic in an acknowledge-mode handler, and `CompressionLayer` also compresses the layer's
-//! acknowledgements when the sender asks for gzip. Layers inside it see only what it passes on.
+//! Each of these layers works on either side of the recall layer, subject to the body-type
+//! rule below; the side decides what it sees. Layers outside the recall layer see every
+//! request, the layer's refusals included, and cover the layer's reading of a callback body: a
+//! timeout there cuts off a sender that stalls mid-body, a concurrency limit counts callbacks
+//! being read, and `CompressionLayer` also compresses the layer's acknowledgements when the
+//! sender asks for gzip. Layers inside it see only what it passes on. `CatchPanicLayer`, on
+//! either side, catches a panic of the application behind the recall layer (forwarded
+//! callbacks and every other request); it never sees a panic of an acknowledge-mode handler,
+//! which the layer answers itself (500, `the recall handler panicked`).
 //!
 //! Body types decide which orders compile. The layer changes both: its inner service receives
 //! `Request<RequestBody<B>>` and it answers `Response<ResponseBody<B>>`. [`ResponseBody<B>`]
@@ -389,9 +408,9 @@
 //! | valid | forwarded with the event, or acknowledged `OK` by the layer |
 //!
 //! Every refusal is answered by the layer with `Content-Type: application/json` and
-//! `{"ActionStatus":"FAIL","ErrorCode":<the HTTP status>,"ErrorInfo":"<short reason>"}`; the inner
-//! service is not called, and the reason never contains a token or a signature. The service
-//! never returns an error of its own: its `Error` is the inner service's.
+//! `{"ActionStatus":"FAIL","ErrorInfo":"<short reason>","ErrorCode":<the HTTP status>}`; the
+//! inner service is not called, and the reason never contains a token or a signature. The
+//! service never returns an error of its own: its `Error` is the inner service's.
 //!
 //! An unsigned app's callbacks skip the 401 row: their `Sign` and `RequestTime` are ignored.
 //!
@@ -407,9 +426,12 @@
 //! One receiver may serve several apps, each with the callback token set in Tencent's console
 //! for it, or with authentication off. [`RecallLayer::builder`] says so app by app, requires
 //! signatures unless [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) is
-//! called, and returns a [`ConfigError`] for any mistake when the layer is built. Each app takes
-//! a set of tokens, any of which verifies: while a token is changed in the console, callbacks
-//! signed with the old and the new token both arrive, so list both until the change is done.
+//! called, and returns a [`ConfigError`] for any mistake when the layer is built: no app, an
+//! app twice, an empty token or token set, a token that starts or ends with whitespace (as one
+//! read from a file with its line break does), an unsigned app without `allow_unsigned_apps`.
+//! Each app takes a set of tokens, any of which verifies: while a token is changed in the
+//! console, callbacks signed with the old and the new token both arrive, so list both until
+//! the change is done.
 //!
 //! ```
 //! use tower_tim_recall::RecallLayer;
@@ -426,19 +448,22 @@
 //! # }
 //! ```
 //!
-//! The short form [`RecallLayer::new`] lists apps without signatures, and one
-//! [`token`](RecallLayer::token) or [`tokens`](RecallLayer::tokens) call signs them all alike;
-//! its mistakes panic, among them a call on a layer that already has signed apps, which would
-//! otherwise replace their tokens. The time window, body limit, clock and mode are methods of the built layer,
-//! whichever way it was made.
+//! The short form [`RecallLayer::new`] lists apps **without signatures**: until
+//! [`token`](RecallLayer::token) or [`tokens`](RecallLayer::tokens) signs them all alike,
+//! anyone who knows the URL and an SDKAppID can post recalls (see Security below). Its mistakes
+//! panic, among them a `token` call on a layer that already has signed apps, which would
+//! otherwise replace their tokens. The time window, body limit, clock and mode are methods of
+//! the built layer, whichever way it was made.
 //!
 //! # Security
 //!
-//! Tencent's signature covers the token and `RequestTime`, not the body: serve the callback URL
-//! over HTTPS, or a body can be changed in transit. A captured signed URL can be replayed within
-//! the time window; keep the window short. `ClientIP` is the end user's address as Tencent
-//! reports it, not the sender's: never use it for access control. No token appears in `Debug`
-//! output, error texts or answers.
+//! Without a token, the only check is the `SdkAppid` allowlist, and SDKAppIDs are not secret
+//! (they ship inside client apps): anyone who knows the URL can post recalls. Sign every app,
+//! with the builder or [`token`](RecallLayer::token). Tencent's signature covers the token and
+//! `RequestTime`, not the body: serve the callback URL over HTTPS, or a body can be changed in
+//! transit. A captured signed URL can be replayed within the time window; keep the window
+//! short. `ClientIP` is the end user's address as Tencent reports it, not the sender's: never
+//! use it for access control. No token appears in `Debug` output, error texts or answers.
 //!
 //! # Tracing
 //!

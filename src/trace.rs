@@ -1,7 +1,7 @@
 //! The `tracing` feature: one span per recall callback, and one event for the layer's decision.
 //!
 //! What is recorded, at which level and why is documented for users in the crate docs
-//! (section "Features"); the hooks in the service and its future call the functions here, and
+//! (section "Tracing"); the hooks in the service and its future call the functions here, and
 //! compile to nothing without the feature.
 
 use tracing::field::Empty;
