@@ -41,12 +41,9 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body::Body;
 use http_body_util::BodyExt;
-use serde::Serialize;
 
 use crate::protocol::ack::Ack;
-use crate::protocol::event::{
-    GroupType, Platform, RecallEvent, RecalledMessage, SdkAppId, UnixMillis,
-};
+use crate::protocol::event::{body_json, Platform, RecallEvent, SdkAppId};
 use crate::protocol::query::RECALL_COMMAND;
 use crate::protocol::signature::sign;
 
@@ -172,11 +169,7 @@ impl Callback {
     pub fn body(&self) -> Bytes {
         match &self.body {
             CallbackBody::Raw(bytes) => bytes.clone(),
-            CallbackBody::Event(event) => {
-                let wire = WireBody::new(event, &self.command);
-                // Strings, numbers and a list of them: serializing cannot fail.
-                Bytes::from(serde_json::to_vec(&wire).unwrap_or_default())
-            }
+            CallbackBody::Event(event) => Bytes::from(body_json(event, &self.command)),
         }
     }
 
@@ -237,39 +230,6 @@ fn now() -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-/// The body fields of an event, in the order and with the names of Tencent's documented example.
-#[derive(Serialize)]
-struct WireBody<'a> {
-    #[serde(rename = "CallbackCommand")]
-    command: &'a str,
-    #[serde(rename = "Operator_Account", skip_serializing_if = "Option::is_none")]
-    operator_account: Option<&'a str>,
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    group_type: Option<&'a GroupType>,
-    #[serde(rename = "GroupId")]
-    group_id: &'a str,
-    #[serde(rename = "MsgSeqList")]
-    messages: &'a [RecalledMessage],
-    #[serde(rename = "TopicId", skip_serializing_if = "Option::is_none")]
-    topic_id: Option<&'a str>,
-    #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
-    event_time: Option<UnixMillis>,
-}
-
-impl<'a> WireBody<'a> {
-    fn new(event: &'a RecallEvent, command: &'a str) -> Self {
-        Self {
-            command,
-            operator_account: event.operator_account.as_deref(),
-            group_type: event.group_type.as_ref(),
-            group_id: &event.group_id,
-            messages: &event.messages,
-            topic_id: event.topic_id.as_deref(),
-            event_time: event.event_time,
-        }
-    }
-}
-
 /// Reads an answer to a callback: its status and the acknowledgement in its body, checked
 /// against the protocol (`OK` with `ErrorCode` 0, `FAIL` with any other code).
 ///
@@ -310,7 +270,7 @@ mod tests {
 
     use super::*;
     use crate::protocol::event::tests::{documented_event, DOCUMENTED};
-    use crate::{RecallLayer, RequestBody};
+    use crate::{GroupType, RecallLayer, RecalledMessage, RequestBody};
 
     const TOKEN: &str = "xxxxyyyy";
     /// Tencent's documentation vector.

@@ -26,14 +26,22 @@ use super::rejection::Rejection;
 /// console; there is no delivery ID, so deduplicate on
 /// (`sdk_app_id`, `group_id`, `topic_id`, `msg_seq`).
 ///
-/// `Deserialize` reads the body's fields only: the query context is taken from the URL, never
-/// from JSON, so a body cannot claim another app. Reading a serialized event back leaves the
-/// query fields at their defaults.
+/// `Serialize` and `Deserialize` round-trip every field, so an event can be queued as JSON and
+/// read back whole. The layer does not read a callback body this way: it reads the body's own
+/// fields and takes the query context from the URL only, so a body cannot claim another app.
+///
+/// ```
+/// use tower_tim_recall::{RecallEvent, RecalledMessage};
+///
+/// let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
+/// let queued = serde_json::to_string(&event).unwrap();
+/// assert_eq!(serde_json::from_str::<RecallEvent>(&queued).unwrap(), event);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RecallEvent {
     /// `SdkAppid` (query): the app the callback is for, already checked against the allowlist.
-    #[serde(rename = "SdkAppid", skip_deserializing)]
+    #[serde(rename = "SdkAppid", default)]
     pub sdk_app_id: SdkAppId,
     /// `CallbackCommand` (body): when present it must be `Group.CallbackAfterRecallMsg`.
     #[serde(rename = "CallbackCommand", default)]
@@ -64,16 +72,12 @@ pub struct RecallEvent {
     /// `ClientIP` (query): the end user's client address, as Tencent reports it.
     ///
     /// This is not the address of Tencent's sender: never use it for access control.
-    #[serde(
-        rename = "ClientIP",
-        skip_deserializing,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientIP", default, skip_serializing_if = "Option::is_none")]
     pub client_ip: Option<IpAddr>,
     /// `OptPlatform` (query): the platform the recall was made from.
     #[serde(
         rename = "OptPlatform",
-        skip_deserializing,
+        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub platform: Option<Platform>,
@@ -81,7 +85,7 @@ pub struct RecallEvent {
     /// authentication is on (and then verified).
     #[serde(
         rename = "RequestTime",
-        skip_deserializing,
+        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub request_time: Option<u64>,
@@ -156,12 +160,76 @@ pub(crate) fn parse_event(body: &[u8], context: QueryContext) -> Result<RecallEv
     if !nesting_within(body, MAX_NESTING) {
         return Err(Rejection::TOO_DEEP);
     }
-    let mut event: RecallEvent = serde_json::from_str(text).map_err(Rejection::invalid_body)?;
-    event.sdk_app_id = context.sdk_app_id;
-    event.client_ip = context.client_ip;
-    event.platform = context.platform;
-    event.request_time = context.request_time;
-    Ok(event)
+    let body: BodyFields = serde_json::from_str(text).map_err(Rejection::invalid_body)?;
+    Ok(RecallEvent {
+        sdk_app_id: context.sdk_app_id,
+        command: RecallCommand,
+        operator_account: body.operator_account,
+        group_type: body.group_type,
+        group_id: body.group_id,
+        messages: body.messages,
+        topic_id: body.topic_id,
+        event_time: body.event_time,
+        client_ip: context.client_ip,
+        platform: context.platform,
+        request_time: context.request_time,
+    })
+}
+
+/// The fields of a callback body, as Tencent names them. Anything else in the body, a
+/// `SdkAppid` or `ClientIP` included, is an unknown field and ignored: the query context comes
+/// from the URL.
+#[derive(Deserialize)]
+struct BodyFields {
+    #[serde(rename = "CallbackCommand", default)]
+    #[allow(dead_code)] // Read to check it: only the recall command is accepted.
+    command: RecallCommand,
+    #[serde(rename = "Operator_Account", default)]
+    operator_account: Option<String>,
+    #[serde(rename = "Type", default)]
+    group_type: Option<GroupType>,
+    #[serde(rename = "GroupId")]
+    group_id: String,
+    #[serde(rename = "MsgSeqList")]
+    messages: Vec<RecalledMessage>,
+    #[serde(rename = "TopicId", default)]
+    topic_id: Option<String>,
+    #[serde(rename = "EventTime", default)]
+    event_time: Option<UnixMillis>,
+}
+
+/// The JSON body Tencent sends for `event`, in the order and with the names of Tencent's
+/// documented example, with `command` as its `CallbackCommand`.
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn body_json(event: &RecallEvent, command: &str) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "CallbackCommand")]
+        command: &'a str,
+        #[serde(rename = "Operator_Account", skip_serializing_if = "Option::is_none")]
+        operator_account: Option<&'a str>,
+        #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+        group_type: Option<&'a GroupType>,
+        #[serde(rename = "GroupId")]
+        group_id: &'a str,
+        #[serde(rename = "MsgSeqList")]
+        messages: &'a [RecalledMessage],
+        #[serde(rename = "TopicId", skip_serializing_if = "Option::is_none")]
+        topic_id: Option<&'a str>,
+        #[serde(rename = "EventTime", skip_serializing_if = "Option::is_none")]
+        event_time: Option<UnixMillis>,
+    }
+    let body = Body {
+        command,
+        operator_account: event.operator_account.as_deref(),
+        group_type: event.group_type.as_ref(),
+        group_id: &event.group_id,
+        messages: &event.messages,
+        topic_id: event.topic_id.as_deref(),
+        event_time: event.event_time,
+    };
+    // Strings, numbers and a list of them: serializing cannot fail.
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// How deep arrays and objects may nest in a body: as deep as serde_json parses a `Value`
@@ -210,7 +278,9 @@ fn nesting_within(json: &[u8], max: usize) -> bool {
 }
 
 /// An SDKAppID: the number that identifies an app in Tencent Cloud IM.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct SdkAppId(u64);
 
@@ -696,5 +766,33 @@ pub(crate) mod tests {
                 "{millis}"
             );
         }
+    }
+
+    #[test]
+    fn a_queued_event_reads_back_whole() {
+        let mut event = documented_event();
+        event.client_ip = Some("2001:db8::7".parse().unwrap());
+        event.platform = Some(Platform::Other("HarmonyOS".to_owned()));
+        event.request_time = Some(1_669_872_112);
+        let queued = serde_json::to_vec(&event).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<RecallEvent>(&queued).unwrap(),
+            event
+        );
+    }
+
+    #[test]
+    fn query_fields_in_a_body_are_ignored_whatever_they_hold() {
+        // The layer takes the app and the query context from the URL; in a body they are
+        // unknown fields, skipped even when they could not be read as such.
+        let event = parse(
+            r#"{"SdkAppid":"not a number","ClientIP":5,"OptPlatform":[],"RequestTime":"x",
+                "GroupId":"g","MsgSeqList":[{"MsgSeq":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(event.sdk_app_id, SdkAppId::new(1_400_000_000));
+        assert_eq!(event.client_ip, None);
+        assert_eq!(event.platform, Some(Platform::RestApi));
+        assert_eq!(event.request_time, None);
     }
 }
