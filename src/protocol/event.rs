@@ -179,20 +179,10 @@ fn nesting_within(json: &[u8], max: usize) -> bool {
         return true;
     }
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &byte in json {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut bytes = json.iter();
+    while let Some(&byte) = bytes.next() {
         match byte {
-            b'"' => in_string = true,
+            b'"' => skip_string(&mut bytes),
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
@@ -204,6 +194,20 @@ fn nesting_within(json: &[u8], max: usize) -> bool {
         }
     }
     true
+}
+
+/// Moves `bytes`, just past a string's opening quote, past its closing quote (or to the end),
+/// stepping over escaped characters: a string's text needs no look at brackets.
+fn skip_string(bytes: &mut std::slice::Iter<'_, u8>) {
+    while let Some(&byte) = bytes.next() {
+        match byte {
+            b'"' => return,
+            b'\\' => {
+                bytes.next();
+            }
+            _ => {}
+        }
+    }
 }
 
 /// How many `[` and `{` bytes `json` holds.
