@@ -186,9 +186,10 @@ async fn callback(recall: Option<RecallEvent>) -> Response {
 /// One JSON line per event on standard output, flushed so that a pipe sees it at once.
 ///
 /// The line leaves in a single `write` (standard output is line-buffered and the lock keeps
-/// lines whole): a system call per event, a few hundred nanoseconds. Written before the answer,
-/// so that an event is acknowledged only once it is recorded; holding lines back to batch them
-/// would delay what a pipe reads and acknowledge events not yet written.
+/// lines whole): serializing and writing cost about a microsecond per event (BENCHMARKS.md).
+/// Written before the answer, so that an event is acknowledged only once it is recorded;
+/// holding lines back to batch them would delay what a pipe reads and acknowledge events not
+/// yet written.
 fn print_event(event: &RecallEvent) -> std::io::Result<()> {
     let line = serde_json::to_string(event)?;
     let mut stdout = std::io::stdout().lock();
