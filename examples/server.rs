@@ -24,9 +24,11 @@
 //!   (`Sign` and `RequestTime` are then required, within 60 seconds of this machine's clock).
 //!   Repeatable: while the token is being changed in the console, give the new and the old one,
 //!   and a callback signed with either is accepted.
-//! - `--quiet`: no per-request log lines and no how-to hints on standard error. The line
+//! - `--quiet`: no per-request log lines and no how-to hints on standard error: the access-log
+//!   middleware is not installed at all, so a load test measures the receiver alone. The line
 //!   `listening on http://ADDR` (the address actually bound) is still printed, as are errors;
-//!   the JSON lines on standard output are unchanged.
+//!   the JSON lines on standard output are unchanged (they are what the server is for: send
+//!   standard output to `/dev/null` to drop them).
 //! - `--help`: this summary.
 //!
 //! Flags take their value as the next argument or after `=` (`--addr=127.0.0.1:0`). A bad flag
@@ -79,8 +81,9 @@ Options:
                     1400000000)
   --token T         callback token from Tencent's console: turns on the Sign/RequestTime check;
                     repeat while rotating the token (a callback signed with any is accepted)
-  --quiet           no per-request logs or hints on standard error; the line
-                    'listening on http://ADDR' and errors are still printed
+  --quiet           no per-request logs or hints on standard error (the access log is
+                    not installed); the line 'listening on http://ADDR' and errors are
+                    still printed; the JSON event lines are unchanged
   --help            print this help
 
 Other callback commands sent to the same URL are answered with the OK acknowledgement.
@@ -119,11 +122,14 @@ async fn main() -> ExitCode {
         recall = recall.tokens(&config.tokens);
     }
 
-    let app = Router::new()
+    let mut app = Router::new()
         .route(CALLBACK_PATH, post(callback))
         // Only on the callback route: the layer sees what reaches `POST /im/callback`.
-        .route_layer(recall)
-        .layer(middleware::from_fn(access_log));
+        .route_layer(recall);
+    if !config.quiet {
+        // Installed only when it logs: with --quiet a request pays nothing for it.
+        app = app.layer(middleware::from_fn(access_log));
+    }
 
     let listener = match tokio::net::TcpListener::bind(&config.addr).await {
         Ok(listener) => listener,
@@ -178,6 +184,12 @@ async fn callback(recall: Option<RecallEvent>) -> Response {
 }
 
 /// One JSON line per event on standard output, flushed so that a pipe sees it at once.
+///
+/// The line leaves in a single `write` (standard output is line-buffered and the lock keeps
+/// lines whole): serializing and writing cost about a microsecond per event (BENCHMARKS.md).
+/// Written before the answer, so that an event is acknowledged only once it is recorded;
+/// holding lines back to batch them would delay what a pipe reads and acknowledge events not
+/// yet written.
 fn print_event(event: &RecallEvent) -> std::io::Result<()> {
     let line = serde_json::to_string(event)?;
     let mut stdout = std::io::stdout().lock();
@@ -186,11 +198,9 @@ fn print_event(event: &RecallEvent) -> std::io::Result<()> {
 }
 
 /// One line on standard error per request: method, path, command, app and the answer, with the
-/// reason of a refusal. Never the whole query: it may carry `Sign`.
+/// reason of a refusal. Never the whole query: it may carry `Sign`. Not installed with
+/// `--quiet`.
 async fn access_log(request: Request, next: Next) -> Response {
-    if QUIET.load(Ordering::Relaxed) {
-        return next.run(request).await;
-    }
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
