@@ -145,13 +145,7 @@ impl Server {
     }
 
     fn start_example(name: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(example(name))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start the {name} example: {error}"));
+        let mut child = spawn(name, args);
         let stdout = lines(child.stdout.take().expect("stdout"));
         let stderr = lines(child.stderr.take().expect("stderr"));
         let mut server = Self {
@@ -222,15 +216,20 @@ fn simulate(args: &[&str]) -> Run {
     run("simulate", args)
 }
 
-/// Runs an example that is expected to exit by itself, killing it after [`STEP`].
-fn run(name: &str, args: &[&str]) -> Run {
-    let mut child = Command::new(example(name))
+/// Starts an example binary with its standard output and error piped to the test.
+fn spawn(name: &str, args: &[&str]) -> Child {
+    Command::new(example(name))
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|error| panic!("cannot start the {name} example: {error}"));
+        .unwrap_or_else(|error| panic!("cannot start the {name} example: {error}"))
+}
+
+/// Runs an example that is expected to exit by itself, killing it after [`STEP`].
+fn run(name: &str, args: &[&str]) -> Run {
+    let mut child = spawn(name, args);
     let stdout = read_all(child.stdout.take().expect("stdout"));
     let stderr = read_all(child.stderr.take().expect("stderr"));
     let deadline = Instant::now() + STEP;
