@@ -23,7 +23,9 @@
 //! - `--token T`: the callback token from Tencent's console; turns on the signature check
 //!   (`Sign` and `RequestTime` are then required, within 60 seconds of this machine's clock).
 //!   Repeatable: while the token is being changed in the console, give the new and the old one,
-//!   and a callback signed with either is accepted.
+//!   and a callback signed with either is accepted. Without `--token`, the token in the
+//!   `TIM_CALLBACK_TOKEN` environment variable, if set: unlike a flag, `ps` and the shell's
+//!   history do not show it.
 //! - `--quiet`: no per-request log lines and no how-to hints on standard error: the access-log
 //!   middleware is not installed at all, so a load test measures the receiver alone. The line
 //!   `listening on http://ADDR` (the address actually bound) is still printed, as are errors;
@@ -80,7 +82,9 @@ Options:
   --sdkappid N      SDKAppID to accept; repeat for several apps (default: the demo app
                     1400000000)
   --token T         callback token from Tencent's console: turns on the Sign/RequestTime check;
-                    repeat while rotating the token (a callback signed with any is accepted)
+                    repeat while rotating the token (a callback signed with any is accepted).
+                    Without --token, the token in TIM_CALLBACK_TOKEN, if set (which, unlike
+                    a flag, ps and the shell's history do not show)
   --quiet           no per-request logs or hints on standard error (the access log is
                     not installed); the line 'listening on http://ADDR' and errors are
                     still printed; the JSON event lines are unchanged
@@ -329,6 +333,9 @@ fn parse_args(flags: &mut Flags) -> Result<Option<Config>, String> {
             "--token" => config.tokens.push(flags.token()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if config.tokens.is_empty() {
+        config.tokens.extend(flags::env_token()?);
     }
     if config.apps.is_empty() {
         config.apps.push(DEMO_SDKAPPID);

@@ -20,6 +20,8 @@ use common::fixtures::{APP, CALLBACK_PATH};
 const STEP: Duration = Duration::from_secs(30);
 const TOKEN: &str = "secret-token";
 /// A second token given to the server, as while the token is being changed in the console.
+/// What the receiver examples read their token from when no `--token` is given.
+const TOKEN_ENV: &str = "TIM_CALLBACK_TOKEN";
 const PREVIOUS_TOKEN: &str = "previous-secret-token";
 
 /// The path of a compiled example, next to this test's binary:
@@ -145,7 +147,11 @@ impl Server {
     }
 
     fn start_example(name: &str, args: &[&str]) -> Self {
-        let mut child = spawn(name, args);
+        Self::start_example_with_env(name, args, &[])
+    }
+
+    fn start_example_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child = spawn(name, args, env);
         let stdout = lines(child.stdout.take().expect("stdout"));
         let stderr = lines(child.stderr.take().expect("stderr"));
         let mut server = Self {
@@ -216,10 +222,13 @@ fn simulate(args: &[&str]) -> Run {
     run("simulate", args)
 }
 
-/// Starts an example binary with its standard output and error piped to the test.
-fn spawn(name: &str, args: &[&str]) -> Child {
+/// Starts an example binary, with these environment variables set, its standard output and
+/// error piped to the test.
+fn spawn(name: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
     Command::new(example(name))
         .args(args)
+        .env_remove(TOKEN_ENV)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -229,7 +238,7 @@ fn spawn(name: &str, args: &[&str]) -> Child {
 
 /// Runs an example that is expected to exit by itself, killing it after [`STEP`].
 fn run(name: &str, args: &[&str]) -> Run {
-    let mut child = spawn(name, args);
+    let mut child = spawn(name, args, &[]);
     let stdout = read_all(child.stdout.take().expect("stdout"));
     let stderr = read_all(child.stderr.take().expect("stderr"));
     let deadline = Instant::now() + STEP;
@@ -402,6 +411,29 @@ fn every_stack_example_receives_callbacks() {
         assert!(
             server.stdout.try_recv().is_err(),
             "{name}: printed an event for a refused or other callback"
+        );
+    }
+}
+
+#[test]
+fn receivers_read_the_token_from_the_environment() {
+    // The token stays off the command line, where `ps` would show it.
+    let app = APP.to_string();
+    for name in ["server", "hyper_server"] {
+        let server = Server::start_example_with_env(
+            name,
+            &["--addr", "127.0.0.1:0", "--sdkappid", &app],
+            &[(TOKEN_ENV, TOKEN)],
+        );
+        let url = server.url();
+        let run = simulate(&["--url", &url, "--token", TOKEN]);
+        assert_eq!(run.code, Some(0), "{name}: {run:#?}");
+        let run = simulate(&["--url", &url, "--token", "wrong-token"]);
+        assert!(run.stdout.contains("401"), "{name}: {run:#?}");
+        let run = simulate(&["--url", &url]);
+        assert!(
+            run.stdout.contains("401"),
+            "{name}: unsigned was accepted: {run:#?}"
         );
     }
 }

@@ -39,6 +39,7 @@ Options:
   --addr HOST:PORT  address to listen on (default 127.0.0.1:3000; port 0 picks a free one)
   --sdkappid N      SDKAppID to accept; repeat for several apps (default 1400000000)
   --token T         callback token from Tencent's console: turns on the Sign/RequestTime check
+                    (without it, the token in TIM_CALLBACK_TOKEN, if set)
   --help            print this help
 
 Each accepted recall is printed as one JSON line on standard output. Stop with Ctrl-C.";
@@ -67,6 +68,9 @@ pub fn options(program: &str, usage: &str) -> Result<Options, ExitCode> {
                 "--token" => options.token = Some(flags.token()?),
                 other => return Err(format!("unknown argument {other:?}")),
             }
+        }
+        if options.token.is_none() {
+            options.token = flags::env_token()?;
         }
         if options.apps.is_empty() {
             options.apps.push(DEMO_SDKAPPID);

@@ -71,11 +71,7 @@ impl Flags {
     /// A callback token: not empty, and without the leading or trailing whitespace that a
     /// token pasted with its line break carries (the layer refuses such a token).
     pub fn token(&mut self) -> Result<String, String> {
-        let token = self.non_empty()?;
-        if token.trim_matches(|c: char| c.is_ascii_whitespace()) != token {
-            return Err("--token must not start or end with whitespace".to_owned());
-        }
-        Ok(token)
+        checked_token(self.non_empty()?, "--token")
     }
 
     /// The current flag's value, which must not be empty.
@@ -125,4 +121,26 @@ pub fn addr_only(flags: &mut Flags) -> Result<Option<String>, String> {
         }
     }
     Ok(Some(addr))
+}
+
+/// The environment variable a receiver example reads its callback token from when no `--token`
+/// is given: unlike a command-line flag, it shows neither in `ps` nor in the shell's history.
+pub const TOKEN_ENV: &str = "TIM_CALLBACK_TOKEN";
+
+/// The callback token in [`TOKEN_ENV`], if it is set, checked as `--token` is.
+pub fn env_token() -> Result<Option<String>, String> {
+    match std::env::var(TOKEN_ENV) {
+        Ok(token) if token.is_empty() => Err(format!("{TOKEN_ENV} is empty")),
+        Ok(token) => checked_token(token, TOKEN_ENV).map(Some),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{TOKEN_ENV} is not UTF-8")),
+    }
+}
+
+/// `token`, unless it starts or ends with whitespace; `source` names where it came from.
+fn checked_token(token: String, source: &str) -> Result<String, String> {
+    if token.trim_matches(|c: char| c.is_ascii_whitespace()) != token {
+        return Err(format!("{source} must not start or end with whitespace"));
+    }
+    Ok(token)
 }
