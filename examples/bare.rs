@@ -20,7 +20,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
 use tower::service_fn;
 use tower_layer::Layer;
 use tower_tim_recall::RecallLayer;
@@ -51,20 +50,10 @@ async fn main() -> ExitCode {
         Err(exit) => return exit,
     };
     let recall = RecallLayer::new([1_400_000_000]);
-    let listener = match TcpListener::bind(&addr).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("bare: cannot listen on {addr}: {error}");
-            return ExitCode::FAILURE;
-        }
+    let (listener, _) = match flags::listen("bare", &addr).await {
+        Ok(bound) => bound,
+        Err(exit) => return exit,
     };
-    match listener.local_addr() {
-        Ok(addr) => eprintln!("listening on http://{addr}"),
-        Err(error) => {
-            eprintln!("bare: cannot read the bound address: {error}");
-            return ExitCode::FAILURE;
-        }
-    }
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;

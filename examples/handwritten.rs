@@ -40,20 +40,10 @@ async fn main() -> ExitCode {
         window_secs: 60,
         on_event: print_event,
     });
-    let listener = match tokio::net::TcpListener::bind(&addr).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("handwritten: cannot listen on {addr}: {error}");
-            return ExitCode::FAILURE;
-        }
+    let (listener, _) = match flags::listen("handwritten", &addr).await {
+        Ok(bound) => bound,
+        Err(exit) => return exit,
     };
-    match listener.local_addr() {
-        Ok(addr) => eprintln!("listening on http://{addr}"),
-        Err(error) => {
-            eprintln!("handwritten: cannot read the bound address: {error}");
-            return ExitCode::FAILURE;
-        }
-    }
     if let Err(error) = axum::serve(listener, app).await {
         eprintln!("handwritten: {error}");
         return ExitCode::FAILURE;

@@ -135,22 +135,11 @@ async fn main() -> ExitCode {
         app = app.layer(middleware::from_fn(access_log));
     }
 
-    let listener = match tokio::net::TcpListener::bind(&config.addr).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("server: cannot listen on {}: {error}", config.addr);
-            return ExitCode::FAILURE;
-        }
+    // Prints `listening on http://ADDR`, a stable line for scripts and tests, even with --quiet.
+    let (listener, addr) = match flags::listen("server", &config.addr).await {
+        Ok(bound) => bound,
+        Err(exit) => return exit,
     };
-    let addr = match listener.local_addr() {
-        Ok(addr) => addr,
-        Err(error) => {
-            eprintln!("server: cannot read the bound address: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    // A stable line for scripts and tests: always printed, even with --quiet.
-    eprintln!("listening on http://{addr}");
     print_hints(addr, &config);
 
     let served = axum::serve(listener, app)

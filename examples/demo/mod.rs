@@ -91,21 +91,7 @@ impl Options {
 
     /// Binds `--addr` and prints `listening on http://ADDR` on standard error.
     pub async fn listen(&self, program: &str) -> Result<(TcpListener, SocketAddr), ExitCode> {
-        let bound = async {
-            let listener = TcpListener::bind(&self.addr).await?;
-            let addr = listener.local_addr()?;
-            Ok::<_, std::io::Error>((listener, addr))
-        };
-        match bound.await {
-            Ok((listener, addr)) => {
-                eprintln!("listening on http://{addr}");
-                Ok((listener, addr))
-            }
-            Err(error) => {
-                eprintln!("{program}: cannot listen on {}: {error}", self.addr);
-                Err(ExitCode::FAILURE)
-            }
-        }
+        flags::listen(program, &self.addr).await
     }
 }
 

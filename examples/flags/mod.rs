@@ -144,3 +144,26 @@ fn checked_token(token: String, source: &str) -> Result<String, String> {
     }
     Ok(token)
 }
+
+/// Binds `addr` and prints `listening on http://ADDR` with the address actually bound, the line
+/// scripts and tests wait for; on failure, says why on standard error and gives exit status 1.
+pub async fn listen(
+    program: &str,
+    addr: &str,
+) -> Result<(tokio::net::TcpListener, std::net::SocketAddr), ExitCode> {
+    let bound = async {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        Ok::<_, std::io::Error>((listener, local))
+    };
+    match bound.await {
+        Ok((listener, local)) => {
+            eprintln!("listening on http://{local}");
+            Ok((listener, local))
+        }
+        Err(error) => {
+            eprintln!("{program}: cannot listen on {addr}: {error}");
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
