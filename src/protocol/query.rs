@@ -99,7 +99,12 @@ impl<'a> CallbackQuery<'a> {
             let slot = match name {
                 Some("CallbackCommand") => {
                     commands += 1;
-                    ours |= decodes_to(value, RECALL_COMMAND);
+                    // A plain query was checked for escapes once, as a whole.
+                    ours |= if plain {
+                        value == RECALL_COMMAND
+                    } else {
+                        decodes_to(value, RECALL_COMMAND)
+                    };
                     continue;
                 }
                 Some("SdkAppid") => &mut scanned.sdk_app_id,
