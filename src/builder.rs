@@ -1,22 +1,111 @@
-//! [`RecallLayerBuilder`]: which apps may call, and the tokens each one signs with.
+//! How a [`RecallLayer`] is made: [`RecallLayer::new`] and [`RecallLayer::unsigned`] for the
+//! common cases, [`RecallLayerBuilder`] for per-app credentials and the other settings. Every
+//! way checks the whole configuration and returns a [`ConfigError`] for a mistake.
 
-use std::error::Error;
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
+use crate::clock::Clock;
+use crate::config_error::ConfigError;
 use crate::layer::RecallLayer;
 use crate::policy::{Credentials, DebugMap, Policy};
-use crate::protocol::event::SdkAppId;
+use crate::protocol::app::SdkAppId;
 use crate::protocol::signature::{Token, TokenProblem, TokenSet};
 
-/// Configures the apps of a [`RecallLayer`], each with its own credentials; made by
-/// [`RecallLayer::builder`].
+/// The default limit on a callback body: 64 KiB.
+const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+/// The default time window for `RequestTime`, either way: one minute, as Tencent advises.
+const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+
+impl RecallLayer {
+    /// A layer in forward mode for these apps, every one signed with any token of `tokens`:
+    /// the common case, where Tencent's console has callback authentication on and one token
+    /// (or, while it is being changed, the new and the old one) for all the apps served here.
+    ///
+    /// Every callback must then carry `RequestTime` within 60 seconds of this machine's clock
+    /// and `Sign = hex(SHA-256(token ‖ RequestTime))` for one of the tokens, or is refused with
+    /// 401 before its body is read. The body limit is 64 KiB. For other settings, or apps with
+    /// tokens of their own, use [`RecallLayer::builder`].
+    ///
+    /// Tokens come from the environment, a file or a secret store, so a bad one is an error,
+    /// never a panic:
+    ///
+    /// ```
+    /// use tower_tim_recall::{ConfigError, RecallLayer};
+    ///
+    /// let layer = RecallLayer::new([1400000000], ["the console's callback token"])?;
+    /// # drop(layer);
+    /// // A token read from a file with its line break would never verify a callback.
+    /// let padded = RecallLayer::new([1400000000], ["the console's callback token\n"]);
+    /// assert_eq!(padded.unwrap_err(), ConfigError::PaddedToken(1400000000.into()));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When `apps` is empty or lists an app twice, or `tokens` is empty or holds a token that
+    /// is empty or starts or ends with whitespace.
+    pub fn new<A, T>(apps: A, tokens: T) -> Result<Self, ConfigError>
+    where
+        A: IntoIterator,
+        A::Item: Into<SdkAppId>,
+        T: IntoIterator,
+        T::Item: AsRef<str>,
+    {
+        let tokens = tokens_of(tokens);
+        apps.into_iter()
+            .fold(Self::builder(), |builder, app| {
+                builder.app(app.into(), Some(tokens.clone()))
+            })
+            .build()
+    }
+
+    /// A layer in forward mode for these apps **without signatures**: for an app whose
+    /// console has callback authentication off. Anyone who knows the callback URL and one of
+    /// these SDKAppIDs (they are not secret: they ship inside client apps) can then post
+    /// recalls that the layer accepts; `SECURITY.md` says what follows. Prefer
+    /// [`RecallLayer::new`] with the console's token.
+    ///
+    /// ```
+    /// use tower_tim_recall::RecallLayer;
+    ///
+    /// let layer = RecallLayer::unsigned([1400000000])?;
+    /// # drop(layer);
+    /// # Ok::<(), tower_tim_recall::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When `apps` is empty or lists an app twice.
+    pub fn unsigned<A>(apps: A) -> Result<Self, ConfigError>
+    where
+        A: IntoIterator,
+        A::Item: Into<SdkAppId>,
+    {
+        apps.into_iter()
+            .fold(Self::builder().allow_unsigned_apps(), |builder, app| {
+                builder.unsigned_app(app)
+            })
+            .build()
+    }
+
+    /// Starts the configuration of a layer app by app, each with its own tokens or none, and
+    /// with the other settings; see [`RecallLayerBuilder`]. Signatures are required unless
+    /// [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) says otherwise.
+    pub fn builder() -> RecallLayerBuilder {
+        RecallLayerBuilder::default()
+    }
+}
+
+/// Configures a [`RecallLayer`]: which apps may call and how each one signs, and the
+/// layer's limits; made by [`RecallLayer::builder`].
 ///
 /// One receiver may serve several apps (production and staging, or several products), each with
 /// its own callback token in Tencent's console, or with authentication off. The builder is
 /// **secure by default**: every app must be a [`signed_app`](Self::signed_app) unless
 /// [`allow_unsigned_apps`](Self::allow_unsigned_apps) is called. [`build`](Self::build) checks
 /// the whole configuration and returns a [`ConfigError`] for any mistake, so that none is found
-/// at the first callback.
+/// at the first callback; what it returns is complete.
 ///
 /// ```
 /// use std::time::Duration;
@@ -27,9 +116,9 @@ use crate::protocol::signature::{Token, TokenProblem, TokenSet};
 ///     // Being rotated in the console: callbacks signed with either token are accepted.
 ///     .signed_app(1400000000, ["current-token", "previous-token"])
 ///     .signed_app(1400000001, ["staging-token"])
-///     .build()?
-///     // Then the layer's other settings, as for any layer.
-///     .time_window(Duration::from_secs(30));
+///     .time_window(Duration::from_secs(30))
+///     .body_limit(16 * 1024)
+///     .build()?;
 ///
 /// // An app with authentication off in the console must be allowed explicitly.
 /// let mixed = RecallLayer::builder()
@@ -51,45 +140,48 @@ use crate::protocol::signature::{Token, TokenProblem, TokenSet};
 /// # }
 /// ```
 ///
-/// The builder only says who may call. The time window, body limit, clock and mode are set on
-/// the built layer ([`RecallLayer::time_window`] and the others), in the same way as for a
-/// layer made with [`RecallLayer::new`]. `Debug` never shows a token.
-#[derive(Clone, Default)]
+/// `Debug` never shows a token.
+#[derive(Clone)]
 #[must_use]
 pub struct RecallLayerBuilder {
     /// The apps in the order given; `None` for an unsigned app.
     apps: Vec<(SdkAppId, Option<Vec<Token>>)>,
     allow_unsigned: bool,
+    window: Duration,
+    body_limit: usize,
+    clock: Clock,
+}
+
+impl Default for RecallLayerBuilder {
+    fn default() -> Self {
+        Self {
+            apps: Vec::new(),
+            allow_unsigned: false,
+            window: DEFAULT_WINDOW,
+            body_limit: DEFAULT_BODY_LIMIT,
+            clock: Clock::default(),
+        }
+    }
 }
 
 impl RecallLayerBuilder {
-    /// A builder with no app, requiring signatures; the same as [`RecallLayer::builder`].
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Accepts callbacks for `app` signed with any token of `tokens`: the callback token set
     /// in Tencent's console for this app. List two tokens while the token is being changed in
     /// the console, and remove the old one when the change is done.
     ///
-    /// Such a callback must carry `RequestTime` within the layer's
-    /// [time window](RecallLayer::time_window) and `Sign = hex(SHA-256(token ‖ RequestTime))`
-    /// for one of the tokens, or is refused with 401 before its body is read.
+    /// Such a callback must carry `RequestTime` within the [time window](Self::time_window) and
+    /// `Sign = hex(SHA-256(token ‖ RequestTime))` for one of the tokens, or is refused with 401
+    /// before its body is read.
     ///
     /// [`build`](Self::build) fails when `tokens` is empty, when one token is empty or starts or
     /// ends with whitespace (a token read from a file with its line break), or when the app is
     /// given twice.
-    pub fn signed_app<I>(mut self, app: impl Into<SdkAppId>, tokens: I) -> Self
+    pub fn signed_app<I>(self, app: impl Into<SdkAppId>, tokens: I) -> Self
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let tokens = tokens
-            .into_iter()
-            .map(|token| Token::new(token.as_ref()))
-            .collect();
-        self.apps.push((app.into(), Some(tokens)));
-        self
+        self.app(app.into(), Some(tokens_of(tokens)))
     }
 
     /// Accepts callbacks for `app` without a signature: callback authentication is off for it
@@ -98,8 +190,12 @@ impl RecallLayerBuilder {
     /// Anyone who knows the callback URL and the SDKAppID can then post recall events for this
     /// app, so [`build`](Self::build) refuses an unsigned app unless
     /// [`allow_unsigned_apps`](Self::allow_unsigned_apps) is called too.
-    pub fn unsigned_app(mut self, app: impl Into<SdkAppId>) -> Self {
-        self.apps.push((app.into(), None));
+    pub fn unsigned_app(self, app: impl Into<SdkAppId>) -> Self {
+        self.app(app.into(), None)
+    }
+
+    fn app(mut self, app: SdkAppId, tokens: Option<Vec<Token>>) -> Self {
+        self.apps.push((app, tokens));
         self
     }
 
@@ -109,8 +205,79 @@ impl RecallLayerBuilder {
         self
     }
 
-    /// The layer, in forward mode, with the default time window (60 seconds) and body limit
-    /// (64 KiB); or the first mistake in the configuration, in the order the apps were given.
+    /// How far `RequestTime` may be from the receiver's clock, in either direction, before a
+    /// signed callback is refused as stale. Default: 60 seconds, as Tencent advises. Counted in
+    /// whole seconds (fractions are dropped); both ends are inclusive, so with 60 seconds a
+    /// callback 60 seconds old or 60 seconds ahead is accepted and one second more is not. Any
+    /// `Duration` is safe, up to [`Duration::MAX`] (which accepts every time). Unsigned apps
+    /// have no `RequestTime` to check.
+    pub fn time_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// The largest callback body accepted, in bytes. Default: 64 KiB, far above what a recall
+    /// of Tencent's maximum batch takes. Larger bodies are refused with 413, from
+    /// `Content-Length` before reading when the request declares it, and as soon as the limit
+    /// is passed while reading otherwise.
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = limit;
+        self
+    }
+
+    /// Replaces the clock that `RequestTime` is checked against (the system clock by default),
+    /// for tests.
+    ///
+    /// A layer whose clock is stopped at a known time, and a callback signed 60 seconds
+    /// earlier, at the edge of the default window (the `testing` feature's
+    /// [`Callback`](crate::testing::Callback) plays Tencent's side):
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use tower::{service_fn, ServiceExt};
+    /// use tower_tim_recall::testing::{read_ack, Callback};
+    /// use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), tower_tim_recall::ConfigError> {
+    /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let layer = RecallLayer::builder()
+    ///     .signed_app(1400000000, ["the console's callback token"])
+    ///     .clock(move || now)
+    ///     .build()?;
+    /// let service = tower::ServiceBuilder::new().layer(layer).service(service_fn(|_| async {
+    ///     Ok::<_, std::convert::Infallible>(Ack::ok().into_http_response::<Full<Bytes>>())
+    /// }));
+    ///
+    /// let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(1, None)]);
+    /// let callback = Callback::new(&event)
+    ///     .signed("the console's callback token")
+    ///     .request_time(1_700_000_000 - 60);
+    /// let response = service.clone().oneshot(callback.request::<Full<Bytes>>()).await.unwrap();
+    /// assert!(read_ack(response).await.1.is_ok());
+    ///
+    /// let stale = callback.request_time(1_700_000_000 - 61);
+    /// let response = service.oneshot(stale.request::<Full<Bytes>>()).await.unwrap();
+    /// assert_eq!(read_ack(response).await.0, 401);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn clock(mut self, now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Clock::custom(now);
+        self
+    }
+
+    /// The layer, in forward mode; or the first mistake in the configuration, in the order the
+    /// apps were given.
+    ///
+    /// # Errors
+    ///
+    /// No app; an app given twice; a signed app with an empty token set, or a token that is
+    /// empty or starts or ends with whitespace; an unsigned app without
+    /// [`allow_unsigned_apps`](Self::allow_unsigned_apps). See [`ConfigError`].
     pub fn build(self) -> Result<RecallLayer, ConfigError> {
         if self.apps.is_empty() {
             return Err(ConfigError::NoApps);
@@ -133,8 +300,21 @@ impl RecallLayerBuilder {
             };
             apps.push((app, credentials));
         }
-        Ok(RecallLayer::from_policy(Policy::new(apps)))
+        let policy = Policy::new(apps, self.window.as_secs(), self.body_limit, self.clock);
+        Ok(RecallLayer::from_policy(policy))
     }
+}
+
+/// The tokens as the layer keeps them.
+fn tokens_of<I>(tokens: I) -> Vec<Token>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    tokens
+        .into_iter()
+        .map(|token| Token::new(token.as_ref()))
+        .collect()
 }
 
 impl fmt::Debug for RecallLayerBuilder {
@@ -156,56 +336,12 @@ impl fmt::Debug for RecallLayerBuilder {
         f.debug_struct("RecallLayerBuilder")
             .field("apps", &DebugMap(apps))
             .field("allow_unsigned", &self.allow_unsigned)
+            .field("window", &self.window)
+            .field("body_limit", &self.body_limit)
+            .field("clock", &self.clock)
             .finish()
     }
 }
-
-/// A mistake in a [`RecallLayerBuilder`]'s configuration, found by
-/// [`build`](RecallLayerBuilder::build).
-///
-/// It names the app concerned, never a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// No app was given: the layer would refuse every callback.
-    NoApps,
-    /// The app was given twice.
-    DuplicateApp(SdkAppId),
-    /// The app was given an empty set of tokens: no callback could be verified.
-    EmptyTokenSet(SdkAppId),
-    /// One of the app's tokens is empty: Tencent's console has no empty token.
-    EmptyToken(SdkAppId),
-    /// One of the app's tokens starts or ends with whitespace, as a token read from a file or
-    /// an environment variable with its line break does: no callback would match it. Trim it.
-    PaddedToken(SdkAppId),
-    /// The app is unsigned, but the layer requires signatures:
-    /// [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) was not called.
-    UnsignedApp(SdkAppId),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::NoApps => {
-                f.write_str("no SdkAppid is configured: every callback would be refused")
-            }
-            ConfigError::DuplicateApp(app) => write!(f, "SdkAppid {app} is configured twice"),
-            ConfigError::EmptyTokenSet(app) => write!(f, "SdkAppid {app} is signed with no token"),
-            ConfigError::EmptyToken(app) => write!(f, "SdkAppid {app} has an empty token"),
-            ConfigError::PaddedToken(app) => write!(
-                f,
-                "SdkAppid {app} has a token that starts or ends with whitespace"
-            ),
-            ConfigError::UnsignedApp(app) => write!(
-                f,
-                "SdkAppid {app} is unsigned, but the layer requires signatures \
-                 (call allow_unsigned_apps to accept it)"
-            ),
-        }
-    }
-}
-
-impl Error for ConfigError {}
 
 #[cfg(test)]
 mod tests {
@@ -287,34 +423,56 @@ mod tests {
     }
 
     #[test]
-    fn display_texts() {
-        let texts = [
+    fn the_short_forms_report_the_same_mistakes() {
+        let tokens = [SECRET];
+        let cases = [
             (
+                RecallLayer::new(Vec::<u64>::new(), tokens),
                 ConfigError::NoApps,
-                "no SdkAppid is configured: every callback would be refused",
             ),
             (
+                RecallLayer::new([1, 2, 1], tokens),
                 ConfigError::DuplicateApp(app(1)),
-                "SdkAppid 1 is configured twice",
             ),
             (
-                ConfigError::EmptyTokenSet(app(2)),
-                "SdkAppid 2 is signed with no token",
+                RecallLayer::new([3], Vec::<String>::new()),
+                ConfigError::EmptyTokenSet(app(3)),
             ),
             (
-                ConfigError::EmptyToken(app(3)),
-                "SdkAppid 3 has an empty token",
+                RecallLayer::new([4], [SECRET, ""]),
+                ConfigError::EmptyToken(app(4)),
             ),
             (
-                ConfigError::PaddedToken(app(4)),
-                "SdkAppid 4 has a token that starts or ends with whitespace",
+                RecallLayer::new([5, 6], ["a-secret-token\r\n"]),
+                ConfigError::PaddedToken(app(5)),
+            ),
+            (
+                RecallLayer::unsigned(Vec::<u64>::new()),
+                ConfigError::NoApps,
+            ),
+            (
+                RecallLayer::unsigned([7, 7]),
+                ConfigError::DuplicateApp(app(7)),
             ),
         ];
-        for (error, text) in texts {
-            assert_eq!(error.to_string(), text);
+        for (built, expected) in cases {
+            assert_eq!(built.unwrap_err(), expected);
         }
-        let boxed: Box<dyn Error + Send + Sync> = ConfigError::NoApps.into();
-        assert!(boxed.source().is_none());
+    }
+
+    #[test]
+    fn the_short_forms_sign_every_app_alike_or_none() {
+        let apps = |built: Result<RecallLayer, ConfigError>| {
+            let text = format!("{:?}", built.unwrap());
+            let start = text.find("apps: ").unwrap();
+            let end = text.find(", window_secs").unwrap();
+            text[start..end].to_owned()
+        };
+        assert_eq!(
+            apps(RecallLayer::new([2, 1], [SECRET, "previous"])),
+            "apps: {1: signed with [[redacted], [redacted]], 2: signed with [[redacted], [redacted]]}"
+        );
+        assert_eq!(apps(RecallLayer::unsigned([3])), "apps: {3: unsigned}");
     }
 
     #[test]

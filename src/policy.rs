@@ -1,20 +1,17 @@
-//! The checks a recall callback must pass before its body is read.
+//! The layer's configuration, and the rows of the decision table that the request head
+//! decides.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{header, HeaderMap, Method};
+use http_body::SizeHint;
 
-use crate::protocol::event::SdkAppId;
-use crate::protocol::query::{CallbackQuery, QueryContext};
+use crate::clock::Clock;
+use crate::protocol::app::SdkAppId;
+use crate::protocol::context::QueryContext;
+use crate::protocol::query::CallbackQuery;
 use crate::protocol::rejection::Rejection;
 use crate::protocol::signature::{TokenSet, Verifier};
-
-/// The default limit on a callback body: 64 KiB.
-pub(crate) const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-/// The default time window for `RequestTime`, either way: one minute, as Tencent advises.
-pub(crate) const DEFAULT_WINDOW_SECS: u64 = 60;
 
 /// How one allowed app's callbacks are authenticated.
 #[derive(Clone)]
@@ -34,64 +31,35 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// The layer's configuration, shared by every clone of the layer and its services.
-#[derive(Clone)]
+/// The layer's configuration, complete and checked by the builder, shared by every clone of
+/// the layer and its services.
 pub(crate) struct Policy {
     /// Allowed apps, sorted by SDKAppID, each once, with their credentials.
     apps: Box<[(SdkAppId, Credentials)]>,
+    /// How far `RequestTime` may be from the clock, either way, in seconds.
     pub(crate) window_secs: u64,
+    /// The largest callback body read, in bytes.
     pub(crate) body_limit: usize,
     pub(crate) clock: Clock,
 }
 
 impl Policy {
-    /// A policy for these apps, each with its own credentials. The apps must be distinct and
-    /// there must be at least one: the builder checks both before calling this.
-    pub(crate) fn new(mut apps: Vec<(SdkAppId, Credentials)>) -> Self {
+    /// A policy for these apps, each with its credentials. The builder has checked that there
+    /// is at least one app and that no app is given twice.
+    pub(crate) fn new(
+        mut apps: Vec<(SdkAppId, Credentials)>,
+        window_secs: u64,
+        body_limit: usize,
+        clock: Clock,
+    ) -> Self {
         apps.sort_unstable_by_key(|(app, _)| *app);
         debug_assert!(!apps.is_empty());
         debug_assert!(apps.windows(2).all(|pair| pair[0].0 != pair[1].0));
         Self {
             apps: apps.into_boxed_slice(),
-            window_secs: DEFAULT_WINDOW_SECS,
-            body_limit: DEFAULT_BODY_LIMIT,
-            clock: Clock::system(),
-        }
-    }
-
-    /// A policy for these apps, all unsigned; an app listed twice counts once.
-    ///
-    /// # Panics
-    ///
-    /// When `apps` is empty.
-    pub(crate) fn unsigned(apps: impl IntoIterator<Item = SdkAppId>) -> Self {
-        let mut apps: Vec<SdkAppId> = apps.into_iter().collect();
-        assert!(
-            !apps.is_empty(),
-            "the SdkAppid allowlist is empty: every callback would be refused"
-        );
-        apps.sort_unstable();
-        apps.dedup();
-        Self::new(
-            apps.into_iter()
-                .map(|app| (app, Credentials::Unsigned))
-                .collect(),
-        )
-    }
-
-    /// Whether any app's callbacks must be signed.
-    pub(crate) fn has_signed_app(&self) -> bool {
-        self.apps
-            .iter()
-            .any(|(_, credentials)| matches!(credentials, Credentials::Signed(_)))
-    }
-
-    /// Requires every app's callbacks to be signed with one of `tokens`. The layer calls this on
-    /// a policy without signed apps only.
-    pub(crate) fn sign_all(&mut self, tokens: &TokenSet) {
-        debug_assert!(!self.has_signed_app());
-        for (_, credentials) in self.apps.iter_mut() {
-            *credentials = Credentials::Signed(tokens.clone());
+            window_secs,
+            body_limit,
+            clock,
         }
     }
 
@@ -101,12 +69,14 @@ impl Policy {
     }
 
     /// Applies every row of the decision table that the request head decides, in the table's
-    /// order: method, app, signature, then the shape of the request. On success, returns the
-    /// query context to keep with the event.
+    /// order: the method, the app, the signature, the shape of the query, then the size of the
+    /// body as `Content-Length` or the body's own size hint tells it. The body is not touched.
+    /// On success, returns the query context to keep with the event.
     pub(crate) fn admit(
         &self,
         method: &Method,
         headers: &HeaderMap,
+        body: &SizeHint,
         query: &CallbackQuery<'_>,
     ) -> Result<QueryContext, Rejection> {
         if method != Method::POST {
@@ -128,7 +98,8 @@ impl Policy {
         };
         query.check_command()?;
         query.check_content_type()?;
-        if declared_length(headers).is_some_and(|length| length > self.body_limit as u64) {
+        let limit = self.body_limit as u64;
+        if declared_length(headers).is_some_and(|length| length > limit) || body.lower() > limit {
             return Err(Rejection::TOO_LARGE);
         }
         Ok(query.context(app, request_time))
@@ -166,35 +137,5 @@ pub(crate) struct DebugMap<I>(pub(crate) I);
 impl<K: fmt::Debug, V: fmt::Debug, I: Iterator<Item = (K, V)> + Clone> fmt::Debug for DebugMap<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.0.clone()).finish()
-    }
-}
-
-/// Where the layer reads the time to check `RequestTime` against.
-#[derive(Clone)]
-pub(crate) struct Clock(Option<Arc<dyn Fn() -> SystemTime + Send + Sync>>);
-
-impl Clock {
-    pub(crate) fn system() -> Self {
-        Self(None)
-    }
-
-    pub(crate) fn custom(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        Self(Some(Arc::new(now)))
-    }
-
-    /// Unix seconds now; 0 for a clock set before 1970.
-    fn now_secs(&self) -> u64 {
-        let now = match &self.0 {
-            None => SystemTime::now(),
-            Some(clock) => clock(),
-        };
-        now.duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs())
-    }
-}
-
-impl fmt::Debug for Clock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() { "custom" } else { "system" })
     }
 }

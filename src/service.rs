@@ -9,18 +9,19 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-use crate::body::{Collected, RequestBody, ResponseBody};
+use crate::body::{RequestBody, ResponseBody};
+use crate::collect::Collected;
 use crate::future::{Job, Next, ResponseFuture};
-use crate::layer::RecallLayer;
 use crate::mode::{Forward, Mode};
 use crate::policy::Policy;
 use crate::protocol::query::CallbackQuery;
-use crate::protocol::rejection::Rejection;
+use crate::trace::CallbackSpan;
 
 /// Middleware that receives Tencent Cloud IM's `Group.CallbackAfterRecallMsg` callback in front
 /// of an inner service.
 ///
-/// Built by [`RecallLayer`]; see the [crate documentation](crate) for what it answers when.
+/// Made by [`RecallLayer`](crate::RecallLayer)'s `Layer::layer`; see the
+/// [crate documentation](crate#what-the-layer-answers) for what it answers when.
 #[derive(Debug, Clone)]
 pub struct Recall<S, M = Forward> {
     inner: S,
@@ -29,15 +30,7 @@ pub struct Recall<S, M = Forward> {
 }
 
 impl<S, M> Recall<S, M> {
-    /// Wraps `inner` with the configuration of `layer`; the same as `layer.layer(inner)`.
-    pub fn new(inner: S, layer: &RecallLayer<M>) -> Self
-    where
-        M: Clone,
-    {
-        tower_layer::Layer::layer(layer, inner)
-    }
-
-    pub(crate) fn from_parts(inner: S, policy: Arc<Policy>, mode: M) -> Self {
+    pub(crate) fn new(inner: S, policy: Arc<Policy>, mode: M) -> Self {
         Self {
             inner,
             policy,
@@ -79,29 +72,18 @@ where
         let Some(query) = CallbackQuery::scan(request.uri().query()) else {
             return ResponseFuture::inner(self.inner.call(request.map(RequestBody::streaming)));
         };
-        #[cfg(feature = "tracing")]
-        let span = crate::trace::callback_span(&query);
-        #[cfg(not(feature = "tracing"))]
-        let span = ();
-        let context = match self
+        let span = CallbackSpan::new(&query);
+        let hint = request.body().size_hint();
+        let admitted = self
             .policy
-            .admit(request.method(), request.headers(), &query)
-        {
+            .admit(request.method(), request.headers(), &hint, &query);
+        let context = match admitted {
             Ok(context) => context,
             Err(rejection) => {
-                #[cfg(feature = "tracing")]
-                crate::trace::refused(&span, &rejection);
+                span.refused(&rejection);
                 return ResponseFuture::reject(rejection);
             }
         };
-        let limit = self.policy.body_limit;
-        let (parts, body) = request.into_parts();
-        let hint = body.size_hint();
-        if hint.lower() > limit as u64 {
-            #[cfg(feature = "tracing")]
-            crate::trace::refused(&span, &Rejection::TOO_LARGE);
-            return ResponseFuture::reject(Rejection::TOO_LARGE);
-        }
         let next = match self.mode.handler() {
             Some(handler) => Next::Acknowledge(handler),
             None => {
@@ -111,16 +93,15 @@ where
                 Next::Forward(mem::replace(&mut self.inner, clone))
             }
         };
+        let (parts, body) = request.into_parts();
         let expected = hint.exact().unwrap_or(hint.lower());
+        let collected = Collected::new(self.policy.body_limit, expected);
         let job = Job {
             parts,
             context,
             next,
             span,
         };
-        ResponseFuture::collect(body, Collected::new(limit, expected), job)
+        ResponseFuture::collect(body, collected, job)
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -4,7 +4,8 @@
 //! A [`Callback`] holds what one `Group.CallbackAfterRecallMsg` callback carries: the app, the
 //! query context, the signature inputs and the body, either from a typed [`RecallEvent`] or raw
 //! JSON. [`Callback::request`] turns it into an `http::Request` for
-//! [`oneshot`](tower::ServiceExt::oneshot); [`read_ack`] reads the acknowledgement back.
+//! [`oneshot`](tower::ServiceExt::oneshot); [`read_ack`] reads the acknowledgement back;
+//! [`sign`] computes a `Sign` as Tencent does.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -17,7 +18,7 @@
 //!
 //! // The service under test: the layer in front of the app's own handler.
 //! let service = ServiceBuilder::new()
-//!     .layer(RecallLayer::new([1400000000]).token("the console's token"))
+//!     .layer(RecallLayer::new([1400000000], ["the console's token"]).unwrap())
 //!     .service(service_fn(|request: http::Request<_>| async move {
 //!         let event = request.extensions().get::<RecallEvent>().expect("a recall");
 //!         assert_eq!(event.messages[0].msg_seq, 130);
@@ -33,7 +34,7 @@
 //! # }
 //! ```
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -43,9 +44,11 @@ use http_body::Body;
 use http_body_util::BodyExt;
 
 use crate::protocol::ack::Ack;
-use crate::protocol::event::{body_json, Platform, RecallEvent, SdkAppId};
-use crate::protocol::query::RECALL_COMMAND;
-use crate::protocol::signature::sign;
+use crate::protocol::app::SdkAppId;
+use crate::protocol::command::RECALL_COMMAND;
+use crate::protocol::event::{body_json, RecallEvent};
+use crate::protocol::platform::Platform;
+use crate::protocol::signature::digest;
 
 /// One callback as Tencent's backend sends it: `POST` to the callback URL with
 /// `?SdkAppid=…&CallbackCommand=…&contenttype=json&ClientIP=…&OptPlatform=…`, plus
@@ -114,7 +117,7 @@ impl Callback {
     }
 
     /// The `RequestTime` of a signed callback, in Unix seconds, instead of the current time: to
-    /// test against a layer with a fixed [`clock`](crate::RecallLayer::clock), or a stale
+    /// test against a layer with a fixed [`clock`](crate::RecallLayerBuilder::clock), or a stale
     /// signature.
     pub fn request_time(mut self, unix_seconds: u64) -> Self {
         self.request_time = Some(unix_seconds);
@@ -223,6 +226,26 @@ impl fmt::Debug for Callback {
     }
 }
 
+/// The `Sign` Tencent sends with a callback made at `request_time` (Unix seconds) for an app
+/// whose callback token is `token`: lower-case hex of `SHA-256(token ‖ request_time)`.
+///
+/// ```
+/// // The vector from Tencent's documentation.
+/// assert_eq!(
+///     tower_tim_recall::testing::sign("xxxxyyyy", 1669872112),
+///     "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061",
+/// );
+/// ```
+#[must_use]
+pub fn sign(token: &str, request_time: u64) -> String {
+    let mut hex = String::with_capacity(64);
+    for byte in digest(token, &request_time.to_string()) {
+        // Writing to a `String` cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
 /// The current Unix time in seconds (0 for a clock set before 1970).
 fn now() -> u64 {
     SystemTime::now()
@@ -256,151 +279,4 @@ where
         )
     });
     (status, ack)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::convert::Infallible;
-    use std::net::Ipv4Addr;
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use http_body_util::Full;
-    use tower::{service_fn, ServiceExt};
-
-    use super::*;
-    use crate::protocol::event::tests::{documented_event, DOCUMENTED};
-    use crate::{GroupType, RecallLayer, RecalledMessage, RequestBody};
-
-    const TOKEN: &str = "xxxxyyyy";
-    /// Tencent's documentation vector.
-    const VECTOR_TIME: u64 = 1_669_872_112;
-    const VECTOR_SIGN: &str = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061";
-
-    /// Runs `callback` through a layer that accepts it, and returns the event the inner
-    /// service received.
-    async fn received(layer: RecallLayer, callback: &Callback) -> RecallEvent {
-        let seen = Arc::new(Mutex::new(None));
-        let record = Arc::clone(&seen);
-        let inner = service_fn(move |request: Request<RequestBody<Full<Bytes>>>| {
-            *record.lock().unwrap() = request.extensions().get::<RecallEvent>().cloned();
-            async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::new()))) }
-        });
-        let service = tower_layer::Layer::layer(&layer, inner);
-        let response = service.oneshot(callback.request()).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let event = seen.lock().unwrap().take();
-        event.expect("the inner service got no event")
-    }
-
-    #[test]
-    fn the_query_is_written_as_tencent_writes_it() {
-        let callback = Callback::new(&documented_event());
-        assert_eq!(
-            callback.query(),
-            "SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
-             &contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI"
-        );
-        let signed = callback.signed(TOKEN).request_time(VECTOR_TIME);
-        assert!(signed
-            .query()
-            .ends_with(&format!("&RequestTime={VECTOR_TIME}&Sign={VECTOR_SIGN}")));
-    }
-
-    #[test]
-    fn the_body_of_an_event_is_the_documented_body() {
-        let body = Callback::new(&documented_event()).body();
-        assert_eq!(body, DOCUMENTED.trim());
-    }
-
-    #[test]
-    fn a_raw_body_is_sent_as_it_is() {
-        let callback = Callback::from_json(1_400_000_000, "not json");
-        assert_eq!(callback.body(), "not json");
-        let request: Request<Full<Bytes>> = callback.request();
-        assert_eq!(request.method(), Method::POST);
-        assert_eq!(request.headers()[header::CONTENT_TYPE], "application/json");
-        assert_eq!(request.uri().path(), "/im/callback");
-    }
-
-    #[test]
-    fn another_command_is_in_the_query_and_the_body() {
-        let callback =
-            Callback::new(&documented_event()).command("Group.CallbackAfterNewMemberJoin");
-        assert!(callback
-            .query()
-            .contains("CallbackCommand=Group.CallbackAfterNewMemberJoin&"));
-        let body: serde_json::Value = serde_json::from_slice(&callback.body()).unwrap();
-        assert_eq!(body["CallbackCommand"], "Group.CallbackAfterNewMemberJoin");
-    }
-
-    #[test]
-    fn request_to_appends_to_a_url_and_reports_a_bad_one() {
-        let callback = Callback::from_json(1_400_000_000, "{}")
-            .client_ip(None)
-            .platform(None);
-        let request: Request<Full<Bytes>> =
-            callback.request_to("http://127.0.0.1:3000/cb?x=1").unwrap();
-        assert_eq!(
-            request.uri().to_string(),
-            "http://127.0.0.1:3000/cb?x=1&SdkAppid=1400000000\
-             &CallbackCommand=Group.CallbackAfterRecallMsg&contenttype=json"
-        );
-        assert!(callback
-            .request_to::<Full<Bytes>>("http://bad host/")
-            .is_err());
-    }
-
-    #[test]
-    fn debug_never_shows_the_token() {
-        let callback = Callback::from_json(1, "{}").signed("a-secret-token");
-        let debug = format!("{callback:?}");
-        assert!(debug.contains("[redacted]"), "{debug}");
-        assert!(!debug.contains("a-secret-token"), "{debug}");
-    }
-
-    #[tokio::test]
-    async fn the_layer_reads_back_the_event_a_callback_was_built_from() {
-        let mut event = documented_event();
-        event.client_ip = Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)));
-        event.platform = Some(Platform::Other("HarmonyOS".to_owned()));
-        event.request_time = Some(VECTOR_TIME);
-        let layer = RecallLayer::new([1_400_000_000])
-            .token(TOKEN)
-            .clock(|| UNIX_EPOCH + Duration::from_secs(VECTOR_TIME + 5));
-        let callback = Callback::new(&event).signed(TOKEN);
-        assert_eq!(received(layer, &callback).await, event);
-
-        // Unsigned, with neither ClientIP nor OptPlatform.
-        let mut event = RecallEvent::new(7, "custom-id", [RecalledMessage::new(u32::MAX, None)]);
-        event.group_type = Some(GroupType::Public);
-        let callback = Callback::new(&event);
-        assert!(!callback.query().contains("ClientIP"));
-        assert_eq!(received(RecallLayer::new([7]), &callback).await, event);
-    }
-
-    #[tokio::test]
-    async fn read_ack_reads_status_and_acknowledgement() {
-        let layer = RecallLayer::new([1_400_000_000]).token(TOKEN);
-        let inner = service_fn(|_: Request<RequestBody<Full<Bytes>>>| async {
-            Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
-        });
-        let service = tower_layer::Layer::layer(&layer, inner);
-        let stale = Callback::new(&documented_event())
-            .signed(TOKEN)
-            .request_time(1);
-        let (status, ack) = read_ack(service.oneshot(stale.request()).await.unwrap()).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert_eq!(ack.error_code(), 401);
-    }
-
-    #[tokio::test]
-    #[should_panic(expected = "a FAIL acknowledgement needs a non-zero ErrorCode")]
-    async fn read_ack_refuses_an_acknowledgement_that_breaks_the_protocol() {
-        let body = r#"{"ActionStatus":"FAIL","ErrorInfo":"","ErrorCode":0}"#;
-        let _ = read_ack(Response::new(Full::new(Bytes::from_static(
-            body.as_bytes(),
-        ))))
-        .await;
-    }
 }

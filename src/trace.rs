@@ -1,66 +1,108 @@
 //! The `tracing` feature: one span per recall callback, and one event for the layer's decision.
 //!
 //! What is recorded, at which level and why is documented for users in the crate docs
-//! (section "Tracing"); the hooks in the service and its future call the functions here, and
-//! compile to nothing without the feature.
+//! (section "Tracing"). The service and its future hold a [`CallbackSpan`] and call its methods
+//! whether or not the feature is on: without it, the span is an empty type whose methods do
+//! nothing, and no code is added.
 
-use tracing::field::Empty;
-use tracing::Span;
+pub(crate) use span::CallbackSpan;
 
-use crate::protocol::event::RecallEvent;
-use crate::protocol::query::CallbackQuery;
-use crate::protocol::rejection::Rejection;
+#[cfg(feature = "tracing")]
+mod span {
+    use tracing::field::Empty;
+    use tracing::Span;
 
-/// The span of the callback whose query this is.
-pub(crate) fn callback_span(query: &CallbackQuery<'_>) -> Span {
-    let span = tracing::info_span!(
-        "recall_callback",
-        SdkAppid = Empty,
-        GroupId = Empty,
-        messages = Empty,
-        decision = Empty,
-        status = Empty,
-    );
-    if !span.is_disabled() {
-        if let Ok(app) = query.sdk_app_id() {
-            span.record("SdkAppid", app.get());
+    use crate::protocol::event::RecallEvent;
+    use crate::protocol::query::CallbackQuery;
+    use crate::protocol::rejection::Rejection;
+
+    /// The span of one recall callback.
+    pub(crate) struct CallbackSpan(Span);
+
+    impl CallbackSpan {
+        /// The span of the callback whose query this is, a child of the current span.
+        pub(crate) fn new(query: &CallbackQuery<'_>) -> Self {
+            let span = tracing::info_span!(
+                "recall_callback",
+                SdkAppid = Empty,
+                GroupId = Empty,
+                messages = Empty,
+                decision = Empty,
+                status = Empty,
+            );
+            if !span.is_disabled() {
+                if let Ok(app) = query.sdk_app_id() {
+                    span.record("SdkAppid", app.get());
+                }
+            }
+            Self(span)
+        }
+
+        /// The body is parsed: what it is about.
+        pub(crate) fn parsed(&self, event: &RecallEvent) {
+            self.0.record("GroupId", event.group_id.as_str());
+            self.0.record("messages", event.messages.len());
+        }
+
+        /// The event went on to the inner service, which answers.
+        pub(crate) fn forwarded(&self) {
+            self.0.record("decision", "forwarded");
+            tracing::info!(parent: &self.0, "recall callback forwarded");
+        }
+
+        /// The handler took the event, and the layer answered `OK`.
+        pub(crate) fn acknowledged(&self) {
+            self.0.record("decision", "acknowledged");
+            self.0.record("status", 200);
+            tracing::info!(parent: &self.0, "recall callback acknowledged");
+        }
+
+        /// The layer refused the callback with a `FAIL`.
+        pub(crate) fn refused(&self, rejection: &Rejection) {
+            let status = rejection.status().as_u16();
+            let reason = rejection.fixed_reason();
+            self.0.record("status", status);
+            self.0.record("decision", "refused");
+            tracing::warn!(parent: &self.0, status, reason, "recall callback refused");
+        }
+
+        /// The handler failed, and the layer answered 500 with a `FAIL`.
+        pub(crate) fn failed(&self, reason: &'static str) {
+            self.0.record("status", 500);
+            self.0.record("decision", "failed");
+            tracing::error!(parent: &self.0, status = 500, reason, "recall callback failed");
         }
     }
-    span
 }
 
-/// The body is parsed: what it is about.
-pub(crate) fn parsed(span: &Span, event: &RecallEvent) {
-    span.record("GroupId", event.group_id.as_str());
-    span.record("messages", event.messages.len());
-}
+#[cfg(not(feature = "tracing"))]
+mod span {
+    use crate::protocol::event::RecallEvent;
+    use crate::protocol::query::CallbackQuery;
+    use crate::protocol::rejection::Rejection;
 
-/// The event went on to the inner service, which answers.
-pub(crate) fn forwarded(span: &Span) {
-    span.record("decision", "forwarded");
-    tracing::info!(parent: span, "recall callback forwarded");
-}
+    /// Nothing: the `tracing` feature is off.
+    pub(crate) struct CallbackSpan;
 
-/// The handler took the event, and the layer answered `OK`.
-pub(crate) fn acknowledged(span: &Span) {
-    span.record("decision", "acknowledged");
-    span.record("status", 200);
-    tracing::info!(parent: span, "recall callback acknowledged");
-}
+    impl CallbackSpan {
+        #[inline(always)]
+        pub(crate) fn new(_query: &CallbackQuery<'_>) -> Self {
+            CallbackSpan
+        }
 
-/// The layer answered `FAIL`.
-pub(crate) fn refused(span: &Span, rejection: &Rejection) {
-    let status = rejection.status().as_u16();
-    let reason = rejection.fixed_reason();
-    span.record("status", status);
-    if rejection.status().is_server_error() {
-        span.record("decision", "failed");
-        tracing::error!(parent: span, status, reason, "recall callback failed");
-    } else {
-        span.record("decision", "refused");
-        tracing::warn!(parent: span, status, reason, "recall callback refused");
+        #[inline(always)]
+        pub(crate) fn parsed(&self, _event: &RecallEvent) {}
+
+        #[inline(always)]
+        pub(crate) fn forwarded(&self) {}
+
+        #[inline(always)]
+        pub(crate) fn acknowledged(&self) {}
+
+        #[inline(always)]
+        pub(crate) fn refused(&self, _rejection: &Rejection) {}
+
+        #[inline(always)]
+        pub(crate) fn failed(&self, _reason: &'static str) {}
     }
 }
-
-#[cfg(test)]
-mod tests;

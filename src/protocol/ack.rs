@@ -169,7 +169,7 @@ impl Ack {
     /// `Content-Type: application/json`.
     #[must_use]
     pub fn into_http_response<B: From<Bytes>>(self) -> Response<B> {
-        json_response(StatusCode::OK, self.to_bytes())
+        json_response(StatusCode::OK, B::from(self.to_bytes()))
     }
 }
 
@@ -179,9 +179,9 @@ impl Default for Ack {
     }
 }
 
-/// A response with the given status and a JSON body.
-pub(crate) fn json_response<B: From<Bytes>>(status: StatusCode, json: Bytes) -> Response<B> {
-    let mut response = Response::new(B::from(json));
+/// A response with the given status and `json`, a body of JSON text.
+pub(crate) fn json_response<B>(status: StatusCode, json: B) -> Response<B> {
+    let mut response = Response::new(json);
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -7,14 +7,14 @@
 //! parameters are decoded, allocating only when they contain an escape.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 
-use super::event::{Platform, SdkAppId};
+use super::app::SdkAppId;
+use super::command::RECALL_COMMAND;
+use super::context::QueryContext;
+use super::digits::decimal;
+use super::platform::Platform;
 use super::rejection::Rejection;
-use super::urlencoded::{decode, decodes_to, has_byte, has_escape, Pairs};
-
-/// The `CallbackCommand` of the callback this crate receives.
-pub const RECALL_COMMAND: &str = "Group.CallbackAfterRecallMsg";
+use super::urlencoded::{decode, decodes_to, pairs};
 
 /// One query parameter that may appear at most once.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -70,31 +70,23 @@ pub(crate) struct CallbackQuery<'a> {
     content_type: Param<'a>,
 }
 
-/// The query parameters that describe a callback, kept with its event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct QueryContext {
-    pub(crate) sdk_app_id: SdkAppId,
-    pub(crate) client_ip: Option<IpAddr>,
-    pub(crate) platform: Option<Platform>,
-    pub(crate) request_time: Option<u64>,
-}
-
 impl<'a> CallbackQuery<'a> {
     /// Reads a request's query. `None` means the request is not a recall callback: no
     /// `CallbackCommand` parameter has the value `Group.CallbackAfterRecallMsg`.
     pub(crate) fn scan(query: Option<&'a str>) -> Option<Self> {
         let query = query?;
         // Only a percent-escape can turn other text into the recall command: without one, the
-        // command must be spelled out. This keeps every other request to one substring search.
-        if !query.contains(RECALL_COMMAND) && !has_byte(query, b'%') {
+        // command must be spelled out. This keeps every other request to two searches.
+        let percent = query.as_bytes().contains(&b'%');
+        if !percent && !query.contains(RECALL_COMMAND) {
             return None;
         }
         // Most queries have nothing to decode: their names and values are used as they are.
-        let plain = !has_escape(query);
+        let plain = !percent && !query.as_bytes().contains(&b'+');
         let mut scanned = Self::default();
         let mut commands = 0usize;
         let mut ours = false;
-        for (name, value) in Pairs(query) {
+        for (name, value) in pairs(query) {
             let name = if plain { Some(name) } else { known_name(name) };
             let slot = match name {
                 Some("CallbackCommand") => {
@@ -153,18 +145,7 @@ impl<'a> CallbackQuery<'a> {
         let text = self
             .sdk_app_id
             .require(Rejection::APP_MISSING, Rejection::APP_REPEATED)?;
-        if text.is_empty() {
-            return Err(Rejection::APP_MALFORMED);
-        }
-        // Digits only (no sign, unlike `str::parse`), in one pass, refusing overflow.
-        text.bytes()
-            .try_fold(0u64, |id, byte| {
-                let digit = byte.wrapping_sub(b'0');
-                if digit > 9 {
-                    return None;
-                }
-                id.checked_mul(10)?.checked_add(u64::from(digit))
-            })
+        decimal(text)
             .map(SdkAppId::new)
             .ok_or(Rejection::APP_MALFORMED)
     }

@@ -1,4 +1,5 @@
-//! Why the layer refused a callback, and the status it answers with.
+//! Why the layer refused a callback, and the status it answers with: the `FAIL` rows of the
+//! decision table.
 
 use std::borrow::Cow;
 
@@ -80,14 +81,6 @@ impl Rejection {
     pub(crate) const NOT_AN_OBJECT: Self = fixed!(BAD_REQUEST = 400, "body is not a JSON object");
     pub(crate) const NOT_UTF8: Self = fixed!(BAD_REQUEST = 400, "body is not UTF-8");
     pub(crate) const TOO_DEEP: Self = fixed!(BAD_REQUEST = 400, "body is nested too deep");
-
-    /// The handler given to acknowledge mode returned an error.
-    pub(crate) const HANDLER_FAILED: Self =
-        fixed!(INTERNAL_SERVER_ERROR = 500, "the recall handler failed");
-
-    /// The handler given to acknowledge mode panicked.
-    pub(crate) const HANDLER_PANICKED: Self =
-        fixed!(INTERNAL_SERVER_ERROR = 500, "the recall handler panicked");
 
     /// The body is not a recall event; `detail` says which field is wrong. Kept short: a
     /// parser's message may quote a long value from the body.
@@ -182,8 +175,6 @@ mod tests {
         Rejection::NOT_AN_OBJECT,
         Rejection::NOT_UTF8,
         Rejection::TOO_DEEP,
-        Rejection::HANDLER_FAILED,
-        Rejection::HANDLER_PANICKED,
     ];
 
     #[test]

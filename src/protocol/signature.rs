@@ -7,6 +7,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
+use super::digits::{decimal, hex_digit};
 use super::rejection::Rejection;
 
 /// A callback token as set in Tencent's console. Its `Debug` never shows the secret.
@@ -105,47 +106,22 @@ impl fmt::Debug for TokenSet {
     }
 }
 
-/// The `Sign` Tencent sends with a callback made at `request_time` (Unix seconds) for an app
-/// whose callback token is `token`: lower-case hex of `SHA-256(token ‖ request_time)`.
-///
-/// Useful to play Tencent's part in tests and tools.
-///
-/// ```
-/// // The vector from Tencent's documentation.
-/// assert_eq!(
-///     tower_tim_recall::sign("xxxxyyyy", 1669872112),
-///     "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061",
-/// );
-/// ```
-#[must_use]
-pub fn sign(token: &str, request_time: u64) -> String {
-    let digest = Token::new(token).digest(&request_time.to_string());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
-    hex
+/// `SHA-256(token ‖ request_time)`: the signature Tencent sends, before it is written in hex.
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn digest(token: &str, request_time: &str) -> [u8; 32] {
+    Token::new(token).digest(request_time)
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Parses a `RequestTime`: the canonical decimal form of a `u64`, as Tencent writes it.
 ///
 /// Signs, leading zeros, blanks and values past `u64::MAX` are refused: the signature covers the
 /// text, so only one spelling of each second is accepted.
 pub(crate) fn parse_request_time(text: &str) -> Result<u64, Rejection> {
-    let bytes = text.as_bytes();
-    let canonical = match bytes {
-        [] => false,
-        [b'0'] => true,
-        [b'0', ..] => false,
-        _ => bytes.iter().all(u8::is_ascii_digit),
-    };
-    if !canonical {
-        return Err(Rejection::TIME_MALFORMED);
+    let leading_zero = text.len() > 1 && text.starts_with('0');
+    match decimal(text) {
+        Some(time) if !leading_zero => Ok(time),
+        _ => Err(Rejection::TIME_MALFORMED),
     }
-    text.parse().map_err(|_| Rejection::TIME_MALFORMED)
 }
 
 /// Decodes a `Sign`: 64 hexadecimal digits. Upper-case digits are accepted too; the comparison
@@ -157,20 +133,11 @@ fn parse_sign(text: &str) -> Result<[u8; 32], Rejection> {
     }
     let mut out = [0u8; 32];
     for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let high = hex_value(pair[0]).ok_or(Rejection::SIGN_MALFORMED)?;
-        let low = hex_value(pair[1]).ok_or(Rejection::SIGN_MALFORMED)?;
+        let high = hex_digit(pair[0]).ok_or(Rejection::SIGN_MALFORMED)?;
+        let low = hex_digit(pair[1]).ok_or(Rejection::SIGN_MALFORMED)?;
         *byte = high << 4 | low;
     }
     Ok(out)
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// What a signed callback must satisfy.
@@ -206,10 +173,12 @@ impl Verifier<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{VECTOR_SIGN, VECTOR_TIME, VECTOR_TOKEN};
 
-    const VECTOR_TOKEN: &str = "xxxxyyyy";
-    const VECTOR_TIME: u64 = 1_669_872_112;
-    const VECTOR_SIGN: &str = "17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061";
+    /// `Sign` for `token` at `time`, as Tencent writes it.
+    fn sign(token: &str, time: u64) -> String {
+        crate::testing::sign(token, time)
+    }
 
     fn set(tokens: &[&str]) -> TokenSet {
         TokenSet::parse(tokens.iter().map(|token| Token::new(token))).unwrap()
