@@ -1,4 +1,5 @@
-//! The request and response bodies of a layered service.
+//! The request and response bodies of a layered service: each is either a body passed on as
+//! it is, or bytes the layer holds, handed out once.
 
 use std::fmt;
 use std::pin::Pin;
@@ -16,17 +17,96 @@ pin_project! {
     /// on without another copy.
     pub struct RequestBody<B> {
         #[pin]
-        kind: RequestKind<B>,
+        inner: BodyOrBytes<B>,
     }
 }
 
 pin_project! {
-    #[project = RequestKindProj]
-    enum RequestKind<B> {
-        Streaming { #[pin] body: B },
-        Buffered { bytes: Option<Bytes> },
+    /// The response body of a layered service: the inner service's body, or the layer's own
+    /// JSON acknowledgement.
+    pub struct ResponseBody<B> {
+        #[pin]
+        inner: BodyOrBytes<B>,
     }
 }
+
+pin_project! {
+    /// A body passed on as it is, or bytes handed out once (none when they are empty).
+    #[project = BodyOrBytesProj]
+    enum BodyOrBytes<B> {
+        Body { #[pin] body: B },
+        Bytes { bytes: Option<Bytes> },
+    }
+}
+
+impl<B> BodyOrBytes<B> {
+    fn bytes(bytes: Bytes) -> Self {
+        BodyOrBytes::Bytes {
+            bytes: (!bytes.is_empty()).then_some(bytes),
+        }
+    }
+}
+
+impl<B: Body<Data = Bytes>> Body for BodyOrBytes<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        match self.project() {
+            BodyOrBytesProj::Body { body } => body.poll_frame(cx),
+            BodyOrBytesProj::Bytes { bytes } => {
+                Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            BodyOrBytes::Body { body } => body.is_end_stream(),
+            BodyOrBytes::Bytes { bytes } => bytes.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            BodyOrBytes::Body { body } => body.size_hint(),
+            BodyOrBytes::Bytes { bytes } => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+        }
+    }
+}
+
+/// `Body` for a public body type, by its `inner` [`BodyOrBytes`].
+macro_rules! body_by_inner {
+    ($name:ident) => {
+        impl<B: Body<Data = Bytes>> Body for $name<B> {
+            type Data = Bytes;
+            type Error = B::Error;
+
+            fn poll_frame(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+                self.project().inner.poll_frame(cx)
+            }
+
+            fn is_end_stream(&self) -> bool {
+                self.inner.is_end_stream()
+            }
+
+            fn size_hint(&self) -> SizeHint {
+                self.inner.size_hint()
+            }
+        }
+    };
+}
+
+body_by_inner!(RequestBody);
+body_by_inner!(ResponseBody);
 
 impl<B> RequestBody<B> {
     /// Wraps a body as the layer does for a request that is not a recall callback, so that an
@@ -37,63 +117,31 @@ impl<B> RequestBody<B> {
 
     pub(crate) fn streaming(body: B) -> Self {
         Self {
-            kind: RequestKind::Streaming { body },
+            inner: BodyOrBytes::Body { body },
+        }
+    }
+
+    pub(crate) fn buffered(bytes: Bytes) -> Self {
+        Self {
+            inner: BodyOrBytes::bytes(bytes),
         }
     }
 
     /// The original body, for a request the layer passed through; `None` for a forwarded
     /// callback, whose body the layer has read (its bytes are still readable from this body).
     pub fn into_streaming(self) -> Option<B> {
-        match self.kind {
-            RequestKind::Streaming { body } => Some(body),
-            RequestKind::Buffered { .. } => None,
-        }
-    }
-
-    pub(crate) fn buffered(bytes: Bytes) -> Self {
-        let bytes = (!bytes.is_empty()).then_some(bytes);
-        Self {
-            kind: RequestKind::Buffered { bytes },
-        }
-    }
-}
-
-impl<B: Body<Data = Bytes>> Body for RequestBody<B> {
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project().kind.project() {
-            RequestKindProj::Streaming { body } => body.poll_frame(cx),
-            RequestKindProj::Buffered { bytes } => {
-                Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b))))
-            }
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            RequestKind::Streaming { body } => body.is_end_stream(),
-            RequestKind::Buffered { bytes } => bytes.is_none(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            RequestKind::Streaming { body } => body.size_hint(),
-            RequestKind::Buffered { bytes } => exact(bytes),
+        match self.inner {
+            BodyOrBytes::Body { body } => Some(body),
+            BodyOrBytes::Bytes { .. } => None,
         }
     }
 }
 
 impl<B> fmt::Debug for RequestBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            RequestKind::Streaming { .. } => f.write_str("RequestBody::Streaming"),
-            RequestKind::Buffered { bytes } => f
+        match &self.inner {
+            BodyOrBytes::Body { .. } => f.write_str("RequestBody::Streaming"),
+            BodyOrBytes::Bytes { bytes } => f
                 .debug_struct("RequestBody::Buffered")
                 .field("len", &bytes.as_ref().map_or(0, Bytes::len))
                 .finish(),
@@ -101,34 +149,17 @@ impl<B> fmt::Debug for RequestBody<B> {
     }
 }
 
-pin_project! {
-    /// The response body of a layered service: the inner service's body, or the layer's own
-    /// JSON acknowledgement.
-    pub struct ResponseBody<B> {
-        #[pin]
-        kind: ResponseKind<B>,
-    }
-}
-
-pin_project! {
-    #[project = ResponseKindProj]
-    enum ResponseKind<B> {
-        Inner { #[pin] body: B },
-        Ack { json: Option<Bytes> },
-    }
-}
-
 impl<B> ResponseBody<B> {
     pub(crate) fn inner(body: B) -> Self {
         Self {
-            kind: ResponseKind::Inner { body },
+            inner: BodyOrBytes::Body { body },
         }
     }
 
     /// The layer's own answer.
     pub(crate) fn ack(json: Bytes) -> Self {
         Self {
-            kind: ResponseKind::Ack { json: Some(json) },
+            inner: BodyOrBytes::bytes(json),
         }
     }
 }
@@ -139,49 +170,16 @@ impl<B: Default> Default for ResponseBody<B> {
     }
 }
 
-impl<B: Body<Data = Bytes>> Body for ResponseBody<B> {
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project().kind.project() {
-            ResponseKindProj::Inner { body } => body.poll_frame(cx),
-            ResponseKindProj::Ack { json } => Poll::Ready(json.take().map(|b| Ok(Frame::data(b)))),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            ResponseKind::Inner { body } => body.is_end_stream(),
-            ResponseKind::Ack { json } => json.is_none(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            ResponseKind::Inner { body } => body.size_hint(),
-            ResponseKind::Ack { json } => exact(json),
-        }
-    }
-}
-
 impl<B> fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            ResponseKind::Inner { .. } => f.write_str("ResponseBody::Inner"),
-            ResponseKind::Ack { json } => f
+        match &self.inner {
+            BodyOrBytes::Body { .. } => f.write_str("ResponseBody::Inner"),
+            BodyOrBytes::Bytes { bytes } => f
                 .debug_struct("ResponseBody::Ack")
-                .field("json", json)
+                .field("json", bytes)
                 .finish(),
         }
     }
-}
-
-fn exact(bytes: &Option<Bytes>) -> SizeHint {
-    SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! and the event the layer must make of that callback. (Tests of the public API, under
 //! `tests/`, share `tests/support` instead.)
 
-use crate::{GroupType, Platform, RecallEvent, RecalledMessage, UnixMillis};
+use crate::RecallEvent;
 
 /// The app of Tencent's documented examples.
 pub(crate) const APP: u64 = 1_400_000_000;
@@ -18,21 +18,17 @@ pub(crate) const VECTOR_SIGN: &str =
 /// Tencent's newest documented body, on one line.
 pub(crate) const DOCUMENTED: &str = include_str!("../tests/fixtures/recall_documented.json");
 
-/// The event the layer makes of [`DOCUMENTED`] under the query of Tencent's documented URL.
+/// The event the layer makes of [`DOCUMENTED`] under the query of Tencent's documented URL, as
+/// it is written to a queue: Tencent's names, the query context among them.
+pub(crate) const DOCUMENTED_QUEUED: &str = concat!(
+    r#"{"SdkAppid":1400000000,"CallbackCommand":"Group.CallbackAfterRecallMsg","#,
+    r#""Operator_Account":"admin","Type":"Community","GroupId":"@TGS#_@TGS#cQVLVHIM62CJ","#,
+    r#""MsgSeqList":[{"MsgSeq":130,"MsgId":"144115213033478435-1739361321-2512805311"}],"#,
+    r#""TopicId":"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic","EventTime":1670574414123,"#,
+    r#""ClientIP":"127.0.0.1","OptPlatform":"RESTAPI"}"#,
+);
+
+/// The event the layer makes of [`DOCUMENTED`], read from [`DOCUMENTED_QUEUED`].
 pub(crate) fn documented_event() -> RecallEvent {
-    let mut event = RecallEvent::new(
-        APP,
-        "@TGS#_@TGS#cQVLVHIM62CJ",
-        [RecalledMessage::new(
-            130,
-            Some("144115213033478435-1739361321-2512805311".into()),
-        )],
-    );
-    event.operator_account = Some("admin".into());
-    event.group_type = Some(GroupType::Community);
-    event.topic_id = Some("@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic".into());
-    event.event_time = Some(UnixMillis::new(1_670_574_414_123));
-    event.client_ip = Some("127.0.0.1".parse().unwrap());
-    event.platform = Some(Platform::RestApi);
-    event
+    serde_json::from_str(DOCUMENTED_QUEUED).expect("a queued event")
 }
