@@ -2,68 +2,32 @@
 //! deterministic, so they are pinned exactly. A change that adds an allocation fails here, and
 //! so does one that removes one (update the pinned number, and BENCHMARKS.md, with it).
 //!
-//! Only the allocations made on the test's own thread while the service handles one request are
-//! counted: building the request and dropping the response are outside.
+//! Two kinds of check:
+//! - what one ordinary request costs: only the allocations made on the test's own thread while
+//!   the service handles it are counted (building the request and dropping the response are
+//!   outside), with the requests the benchmarks measure;
+//! - what hostile input costs: the same request shape with 10 and with 10 000 parameters must
+//!   cost the same, and bodies sent in tiny frames must never hold more than the limit allows.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use std::convert::Infallible;
+use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{header, StatusCode};
+use http::{header, Method, Request, StatusCode};
+use http_body::Body;
 use http_body_util::Full;
-use tower::{Service, ServiceExt};
-use tower_tim_recall::{sign, Ack, Recall, RecallEvent, RecallLayer, RequestBody, ResponseBody};
+use tower::{service_fn, Layer, Service, ServiceExt};
+use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RequestBody};
 
-#[path = "../benches/common/mod.rs"]
-mod common;
-
-use common::*;
-
-/// Counts the allocations (and reallocations) made on each thread.
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    // `try_with`: the thread-local may already be gone while a thread exits.
-    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-}
-
-// SAFETY: every call is passed on to the system allocator unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        System.alloc(layout)
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        System.alloc_zeroed(layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        System.realloc(ptr, layout, new_size)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-}
+use support::alloc::{measure, Counting, Usage};
+use support::bodies::{End, Script};
+use support::fixtures::{unsigned_layer, APP, CALLBACK_PATH, COMMAND, EVENT, TOKEN};
+use support::requests::*;
+use support::{complete, sign_text, trivial};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// What `work` returns, and how many allocations it made on this thread.
-fn allocations<T>(work: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCATIONS.with(Cell::get);
-    let output = work();
-    let after = ALLOCATIONS.with(Cell::get);
-    (output, after - before)
-}
+static COUNTING: Counting = Counting;
 
 /// A request through `service`, driven to its answer on this thread, and the allocations it
 /// made.
@@ -72,11 +36,35 @@ where
     S: Service<R>,
     S::Error: std::fmt::Debug,
 {
-    allocations(|| complete(service.oneshot(request)).unwrap())
+    let (response, usage) = measure(|| complete(service.oneshot(request)).unwrap());
+    (response, usage.allocations)
+}
+
+/// What `serde_json` alone allocates to parse `body` into the event.
+fn parse_alone(body: &str) -> usize {
+    let (event, usage) = measure(|| serde_json::from_slice::<RecallEvent>(body.as_bytes()));
+    assert!(event.is_ok());
+    usage.allocations
 }
 
 fn layer() -> RecallLayer {
-    RecallLayer::new([APP]).body_limit(1 << 20)
+    unsigned_layer(1 << 20)
+}
+
+/// The layer for `APP` signed with `TOKEN`, with a window wide enough for the test's run.
+fn signed_layer() -> RecallLayer {
+    RecallLayer::builder()
+        .signed_app(APP, [TOKEN])
+        .time_window(Duration::from_secs(3600))
+        .build()
+        .unwrap()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// What the layer allocates for a valid recall on top of `serde_json`'s parse of its body: the
@@ -87,16 +75,19 @@ const RECALL_EXTRA: usize = 3;
 /// index and entry tables); the `FAIL` JSON of a fixed reason is static.
 const ANSWER: usize = 2;
 
+// ---------------------------------------------------------------------------------------------
+// One ordinary request
+
 #[test]
 fn passthrough_adds_no_allocation() {
-    let layered = Recall::new(trivial(), &layer());
+    let layered = layer().layer(trivial());
     for uri in [
         OTHER_COMMAND_URI,
         NO_QUERY_URI,
         "/search?q=100%25&ClientIP=%3A%3A1&CallbackCommand=Group.CallbackAfterSendMsg",
     ] {
-        let (_, bare) = call(trivial(), post(uri, TYPICAL).map(RequestBody::new));
-        let (response, through) = call(layered.clone(), post(uri, TYPICAL));
+        let (_, bare) = call(trivial(), post_json(uri, EVENT).map(RequestBody::new));
+        let (response, through) = call(layered.clone(), post_json(uri, EVENT));
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
             bare, 0,
@@ -109,80 +100,68 @@ fn passthrough_adds_no_allocation() {
 #[test]
 fn a_valid_recall_allocates_the_parse_and_a_fixed_number_more() {
     let large = large(1000);
-    for body in [TYPICAL, TYPICAL_NO_TOPIC, &large] {
-        let (event, parse) = allocations(|| serde_json::from_slice::<RecallEvent>(body.as_bytes()));
-        assert!(event.is_ok());
-        let layered = Recall::new(trivial(), &layer());
-        let (response, through) = call(layered, post(RECALL_URI, body.to_owned()));
+    for body in [EVENT, TYPICAL_NO_TOPIC, &large] {
+        let (response, through) = call(
+            layer().layer(trivial()),
+            post_json(RECALL_URI, body.to_owned()),
+        );
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(through, parse + RECALL_EXTRA, "parse alone: {parse}");
+        assert_eq!(through, parse_alone(body) + RECALL_EXTRA);
     }
 }
 
 #[test]
 fn a_signed_recall_allocates_nothing_more_than_an_unsigned_one() {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let signed = Recall::new(
-        trivial(),
-        &layer().token(TOKEN).time_window(Duration::from_secs(3600)),
-    );
-    let request = post(&signed_uri(now, &sign(TOKEN, now)), TYPICAL);
-    let (response, through) = call(signed, request);
+    let now = now();
+    let request = post_json(&signed_uri(now, &sign_text(TOKEN, &now.to_string())), EVENT);
+    let (response, through) = call(signed_layer().layer(trivial()), request);
     assert_eq!(response.status(), StatusCode::OK);
-    let (_, parse) = allocations(|| serde_json::from_slice::<RecallEvent>(TYPICAL.as_bytes()));
-    assert_eq!(through, parse + RECALL_EXTRA);
+    assert_eq!(through, parse_alone(EVENT) + RECALL_EXTRA);
 }
 
 #[test]
 fn acknowledge_mode_allocates_the_parse_and_the_answer() {
-    let layered = Recall::new(
-        trivial(),
-        &layer().acknowledge_fn(|event| {
-            drop(event);
-            std::future::ready(())
-        }),
-    );
-    let (response, through) = call(layered, post(RECALL_URI, TYPICAL));
+    let handler = service_fn(|event: RecallEvent| {
+        drop(event);
+        std::future::ready(Ok::<_, Infallible>(()))
+    });
+    let layered = layer().acknowledge(handler).layer(trivial());
+    let (response, through) = call(layered, post_json(RECALL_URI, EVENT));
     assert_eq!(response.status(), StatusCode::OK);
-    let (_, parse) = allocations(|| serde_json::from_slice::<RecallEvent>(TYPICAL.as_bytes()));
     // The `OK` acknowledgement is a static text: only its header is allocated.
-    assert_eq!(through, parse + 2);
+    assert_eq!(through, parse_alone(EVENT) + ANSWER);
 }
 
 #[test]
 fn refusals_decided_before_the_body_allocate_only_the_answer() {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let layered = Recall::new(trivial(), &layer());
-    let signed = Recall::new(
-        trivial(),
-        &layer().token(TOKEN).time_window(Duration::from_secs(3600)),
-    );
-    let mut too_large = post(RECALL_URI, TYPICAL);
+    let now = now();
+    let layered = layer().layer(trivial());
+    let signed = signed_layer().layer(trivial());
+    let mut too_large = post_json(RECALL_URI, EVENT);
     too_large
         .headers_mut()
         .insert(header::CONTENT_LENGTH, ((1 << 20) + 1).into());
-    let mut get = post(RECALL_URI, TYPICAL);
-    *get.method_mut() = http::Method::GET;
+    let mut get = post_json(RECALL_URI, EVENT);
+    *get.method_mut() = Method::GET;
+    let wrong_sign = sign_text("another token", &now.to_string());
     let cases = [
         (
             layered.clone(),
-            post(OTHER_APP_URI, TYPICAL),
+            post_json(OTHER_APP_URI, EVENT),
             StatusCode::FORBIDDEN,
         ),
         (layered.clone(), too_large, StatusCode::PAYLOAD_TOO_LARGE),
         (layered, get, StatusCode::METHOD_NOT_ALLOWED),
         (
             signed.clone(),
-            post(&signed_uri(now, &sign("another token", now)), TYPICAL),
+            post_json(&signed_uri(now, &wrong_sign), EVENT),
             StatusCode::UNAUTHORIZED,
         ),
-        (signed, post(RECALL_URI, TYPICAL), StatusCode::UNAUTHORIZED),
+        (
+            signed,
+            post_json(RECALL_URI, EVENT),
+            StatusCode::UNAUTHORIZED,
+        ),
     ];
     for (service, request, status) in cases {
         let (response, through) = call(service, request);
@@ -190,6 +169,203 @@ fn refusals_decided_before_the_body_allocate_only_the_answer() {
         assert_eq!(through, ANSWER, "{status}");
     }
     // No more than the smallest answer the public API builds: the static `OK`.
-    let (_, answer) = allocations(|| Ack::ok().into_http_response::<ResponseBody<Full<Bytes>>>());
-    assert_eq!(answer, ANSWER);
+    let (_, answer) = measure(|| Ack::ok().into_http_response::<Full<Bytes>>());
+    assert_eq!(answer.allocations, ANSWER);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input: the same cost for 10 parameters and for 10 000
+
+/// Runs `future` to completion on a single-threaded runtime and reports what it allocated.
+fn measure_async<F: Future>(future: F) -> (F::Output, Usage) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    measure(|| runtime.block_on(future))
+}
+
+/// Sends `request` through `layer` in front of an inner service that answers 200 with an
+/// empty body, measuring everything from the call to the dropped response.
+fn send<B>(layer: &RecallLayer, request: Request<B>) -> (Usage, StatusCode)
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Debug,
+{
+    let service = layer.layer(trivial());
+    let (status, usage) = measure_async(async move {
+        let response = service.oneshot(request).await.unwrap();
+        response.status()
+    });
+    (usage, status)
+}
+
+/// `parameter` repeated `count` times, joined with `&`.
+fn repeated(parameter: &str, count: usize) -> String {
+    vec![parameter; count].join("&")
+}
+
+/// Asserts that the request built with 10 parameters and the one built with `many` (as many as
+/// `http::Uri` holds, up to 10 000) get the same answer for the same number of allocations, and
+/// prints that number.
+fn same_cost(
+    what: &str,
+    layer: &RecallLayer,
+    many: usize,
+    query: impl Fn(usize) -> String,
+    body: &'static str,
+) {
+    assert!(
+        query(many).len() < usize::from(u16::MAX) - 20,
+        "{what}: too long for a URI"
+    );
+    // Once first, so that nothing lazily set up on first use is counted.
+    let _ = send(layer, post(&query(10), full(body)));
+    let (few, few_status) = send(layer, post(&query(10), full(body)));
+    let (lots, lots_status) = send(layer, post(&query(many), full(body)));
+    assert_eq!(few_status, lots_status, "{what}");
+    assert_eq!(
+        few.allocations, lots.allocations,
+        "{what}: allocations grow with the number of parameters ({few:?} for 10, {lots:?} for {many})"
+    );
+    println!(
+        "{what}: {few_status}, {} allocations for 10 and for {many} parameters",
+        few.allocations
+    );
+}
+
+#[test]
+fn passthrough_costs_the_same_for_any_number_of_parameters() {
+    same_cost(
+        "plain parameters, no command",
+        &layer(),
+        10_000,
+        |n| repeated("a=1", n),
+        "",
+    );
+    // A `%` makes the layer scan the whole query: escaped names and values nobody reads must
+    // not be decoded.
+    same_cost(
+        "escaped parameters, no command",
+        &layer(),
+        10_000,
+        |n| repeated("%41=+", n),
+        "",
+    );
+}
+
+#[test]
+fn unread_parameters_of_a_callback_cost_nothing() {
+    same_cost(
+        "escaped unknown parameters around a valid callback",
+        &layer(),
+        10_000,
+        |n| format!("{}&SdkAppid=1400000000&{COMMAND}", repeated("%5F=+", n)),
+        EVENT,
+    );
+}
+
+#[test]
+fn a_repeated_parameter_keeps_no_values() {
+    same_cost(
+        "repeated escaped SdkAppid",
+        &layer(),
+        4_000,
+        |n| format!("{COMMAND}&{}", repeated("SdkAppid=%31", n)),
+        "",
+    );
+    same_cost(
+        "repeated escaped ClientIP on a valid callback",
+        &layer(),
+        3_000,
+        |n| {
+            format!(
+                "SdkAppid=1400000000&{COMMAND}&{}",
+                repeated("ClientIP=%3A%3A1", n)
+            )
+        },
+        EVENT,
+    );
+    same_cost(
+        "repeated escaped CallbackCommand",
+        &layer(),
+        1_300,
+        |n| {
+            let command = "CallbackCommand=Group%2ECallbackAfterRecallMsg";
+            format!("SdkAppid=1400000000&{}", repeated(command, n))
+        },
+        "",
+    );
+    same_cost(
+        "repeated signature parameters",
+        &signed_layer(),
+        2_500,
+        |n| {
+            format!(
+                "SdkAppid=1400000000&{COMMAND}&{}",
+                repeated("Sign=%61&RequestTime=%31", n)
+            )
+        },
+        "",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input: bodies in tiny frames
+
+/// `leading_spaces` one-byte frames of whitespace, then (when `tail` is set) a whole event.
+fn drip(leading_spaces: usize, tail: Option<&'static str>) -> Request<Script> {
+    let mut body = Script::repeat(b" ", leading_spaces, End::Finish);
+    if let Some(tail) = tail {
+        body = body.then(tail);
+    }
+    Request::builder()
+        .method(Method::POST)
+        .uri(format!("{CALLBACK_PATH}?SdkAppid={APP}&{COMMAND}"))
+        .body(body)
+        .unwrap()
+}
+
+/// Never more than twice `limit` bytes held at once: what a buffer that grows by doubling
+/// reaches at most.
+fn assert_held_within(usage: &Usage, limit: usize) {
+    assert!(
+        usage.peak_bytes <= 2 * limit,
+        "{} bytes held for a {limit}-byte limit",
+        usage.peak_bytes
+    );
+}
+
+#[test]
+fn endless_empty_frames_hold_nothing() {
+    // 100 000 empty frames, then the end: nothing to keep, so nothing is held however many there
+    // are (the body is then empty, which is not a recall event).
+    let frames = |count| {
+        let mut request = drip(0, None);
+        *request.body_mut() = Script::repeat(b"", count, End::Finish);
+        request
+    };
+    let (usage, status) = send(&layer(), frames(100_000));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (few, _) = send(&layer(), frames(10));
+    assert_eq!(usage.allocations, few.allocations, "{usage:?} vs {few:?}");
+    assert_eq!(usage.peak_bytes, few.peak_bytes, "{usage:?} vs {few:?}");
+}
+
+#[test]
+fn many_tiny_frames_are_held_within_the_limit() {
+    // 100 000 one-byte frames, over the limit: refused once the limit is passed, and never more
+    // than the limit held (a buffer that grows by doubling reaches at most twice the limit).
+    for limit in [64 * 1024, 50_000] {
+        let (usage, status) = send(&unsigned_layer(limit), drip(100_000, None));
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_held_within(&usage, limit);
+        println!("100 000 one-byte frames over a {limit}-byte limit: {usage:?}");
+    }
+
+    // The same 100 000 frames under a larger limit, ending with a whole event: accepted.
+    let limit = 128 * 1024;
+    let (usage, status) = send(&unsigned_layer(limit), drip(100_000, Some(EVENT)));
+    assert_eq!(status, StatusCode::OK);
+    assert_held_within(&usage, limit);
+    println!("100 000 one-byte frames then an event, {limit}-byte limit: {usage:?}");
 }

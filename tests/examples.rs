@@ -13,8 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-mod common;
-use common::fixtures::{APP, CALLBACK_PATH};
+use support::fixtures::{APP, CALLBACK_PATH};
 
 /// How long any one step may take before the test gives up.
 const STEP: Duration = Duration::from_secs(30);
@@ -452,24 +451,68 @@ fn simulate_without_a_server_exits_2() {
 }
 
 #[test]
-fn bad_flags_exit_2_with_usage() {
+fn bad_flags_exit_2_and_say_what_is_wrong() {
     for (name, args) in [
         ("server", &["--addr"][..]),
         ("server", &["--addr", "3000"][..]),
         ("server", &["--sdkappid", "x"][..]),
         ("server", &["--bogus"][..]),
-        ("server", &["--token", "pasted with its line break\n"][..]),
         ("simulate", &["--seq", "-1"][..]),
         ("simulate", &["--request-time", "1"][..]),
         ("simulate", &["--bogus"][..]),
         ("hyper_server", &["--sdkappid", "x"][..]),
         ("tonic_server", &["--bogus"][..]),
         ("tower_stack", &["--token"][..]),
-        ("tonic_server", &["--token", " padded"][..]),
     ] {
         let run = run(name, args);
         assert_eq!(run.code, Some(2), "{name} {args:?}: {run:#?}");
-        assert!(run.stderr.contains("Usage:"), "{name} {args:?}: {run:#?}");
+        assert!(
+            run.stderr.starts_with("error: "),
+            "{name} {args:?}: {run:#?}"
+        );
+        assert!(run.stderr.contains("--help"), "{name} {args:?}: {run:#?}");
         assert!(run.stdout.is_empty(), "{name} {args:?}: {run:#?}");
     }
+}
+
+#[test]
+fn a_configuration_the_layer_refuses_exits_1_and_says_why() {
+    // The examples do no check of their own: the layer's `ConfigError` is what they print.
+    for (name, args, error) in [
+        (
+            "server",
+            &["--token", "pasted with its line break\n"][..],
+            "server: SdkAppid 1400000000 has a token that starts or ends with whitespace",
+        ),
+        (
+            "tonic_server",
+            &["--token", " padded"][..],
+            "tonic_server: SdkAppid 1400000000 has a token that starts or ends with whitespace",
+        ),
+        (
+            "hyper_server",
+            &["--sdkappid", "7", "--sdkappid", "7"][..],
+            "hyper_server: SdkAppid 7 is configured twice",
+        ),
+    ] {
+        let run = run(name, args);
+        assert_eq!(run.code, Some(1), "{name} {args:?}: {run:#?}");
+        assert_eq!(run.stderr.trim_end(), error, "{name} {args:?}: {run:#?}");
+        assert!(run.stdout.is_empty(), "{name} {args:?}: {run:#?}");
+    }
+    // An empty token in the environment is a mistake too, not a server without signatures.
+    let mut child = spawn("server", &["--addr", "127.0.0.1:0"], &[(TOKEN_ENV, "")]);
+    let status = child.wait().expect("the server exits");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "server: SdkAppid 1400000000 has an empty token"
+    );
 }

@@ -11,104 +11,81 @@
 //! In forward mode the inner service is the application's own: tower-http's `CatchPanicLayer`
 //! and `TimeoutLayer` compose with the layer, inside or outside it.
 
-mod common;
-
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::Once;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{header, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use tokio::sync::{mpsc, watch};
 use tower::{service_fn, BoxError, Service, ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_tim_recall::testing::{read_ack, Callback};
-use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage, RequestBody};
+use tower_tim_recall::{Ack, Acknowledge, RecallEvent, RecallLayer, RequestBody};
 
-use common::client::{body_of, Client};
-use common::fixtures::APP;
-use common::server::Server;
-use common::within;
+use support::fixtures::{APP, COMMAND};
+use support::net::client::{body_of, Client};
+use support::net::server::Server;
+use support::net::within;
+use support::requests::{full, post};
+use support::{Answer, Recorder};
 
 /// Every deliberate panic carries this, and only those are kept out of the test output.
 const PANIC_MARK: &str = "deliberate panic in a test";
 
-/// A recall in `group`: the group name tells the test handlers what to do.
-fn event(group: &str, seq: u32) -> RecallEvent {
-    RecallEvent::new(APP, group, [RecalledMessage::new(seq, None)])
-}
-
+/// A recall callback of one message `seq` in `group`: the group name tells the test handlers
+/// what to do.
 fn callback(group: &str, seq: u32) -> Request<Full<Bytes>> {
-    Callback::new(&event(group, seq)).request()
+    let body = format!(r#"{{"GroupId":"{group}","MsgSeqList":[{{"MsgSeq":{seq}}}]}}"#);
+    post(&format!("SdkAppid={APP}&{COMMAND}"), full(body))
 }
 
-/// The rest of the application, behind the layer: counts its calls, answers 204.
-#[derive(Clone)]
-struct Application {
-    calls: Arc<AtomicUsize>,
+fn layer() -> RecallLayer {
+    RecallLayer::unsigned([APP]).unwrap()
 }
 
-impl Application {
-    fn new(calls: &Arc<AtomicUsize>) -> Self {
-        Self {
-            calls: Arc::clone(calls),
-        }
-    }
-}
-
-impl<B> Service<Request<B>> for Application {
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _request: Request<B>) -> Self::Future {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        let mut response = Response::new(Full::default());
-        *response.status_mut() = StatusCode::NO_CONTENT;
-        std::future::ready(Ok(response))
-    }
-}
-
-/// Sends one callback through `layer` in front of the application, and reads the answer. The
-/// application must not be called.
-async fn answer<H>(layer: RecallLayer<tower_tim_recall::Acknowledge<H>>) -> (StatusCode, Ack)
+/// Sends one callback through `layer` in front of a recorder, and reads the answer. The
+/// recorder, the rest of the application, must not be called.
+async fn answer<H>(layer: RecallLayer<Acknowledge<H>>) -> Answer
 where
     H: Service<RecallEvent> + Clone,
     H::Error: Into<BoxError>,
 {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let service = ServiceBuilder::new()
-        .layer(layer)
-        .service(Application::new(&calls));
+    let recorder = Recorder::default();
+    let service = ServiceBuilder::new().layer(layer).service(recorder.clone());
     let response = within("oneshot", service.oneshot(callback("@TGS#fault", 1)))
         .await
         .unwrap();
-    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        0,
-        "the application was called"
-    );
-    read_ack(response).await
+    assert_eq!(recorder.calls(), 0, "the application was called");
+    Answer::read(response).await
 }
 
-fn assert_fail(answer: &(StatusCode, Ack), status: StatusCode, info: &str) {
-    let (got, ack) = answer;
-    assert_eq!(*got, status, "{ack:?}");
-    assert!(!ack.is_ok(), "{ack:?}");
-    assert_eq!(ack.error_code(), i64::from(status.as_u16()));
-    assert_eq!(ack.error_info(), info);
+/// The acknowledge-mode handler made of `handle`, which is given each event.
+fn handler<F, Fut>(
+    mut handle: F,
+) -> impl Service<
+    RecallEvent,
+    Response = (),
+    Error = Infallible,
+    Future = impl Future<Output = Result<(), Infallible>> + Send,
+> + Clone
+       + Send
+where
+    F: FnMut(RecallEvent) -> Fut + Clone + Send,
+    Fut: Future<Output = ()> + Send,
+{
+    service_fn(move |event| {
+        let done = handle(event);
+        async move {
+            done.await;
+            Ok(())
+        }
+    })
 }
 
 /// A panic payload that is not a message.
@@ -146,17 +123,16 @@ async fn one_clean_connection(client: Client, server: Server) {
 // ---------------------------------------------------------------------------------------------
 // Acknowledge mode: an error
 
+const FAILED: &str = "the recall handler failed";
+const PANICKED: &str = "the recall handler panicked";
+
 #[tokio::test]
 async fn a_handler_error_is_answered_500_without_the_error() {
     let failing = service_fn(|_event: RecallEvent| async {
         Err::<(), _>(std::io::Error::other("database unreachable at 10.0.0.5"))
     });
-    let answer = answer(RecallLayer::new([APP]).acknowledge(failing)).await;
-    assert_fail(
-        &answer,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the recall handler failed",
-    );
+    let answer = answer(layer().acknowledge(failing)).await;
+    answer.assert_fail(StatusCode::INTERNAL_SERVER_ERROR, FAILED);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,20 +159,14 @@ impl Service<RecallEvent> for PanicsWhenPolled {
 #[tokio::test]
 async fn a_handler_panic_is_caught_and_answered_500_without_the_message() {
     quiet_deliberate_panics();
-    let panicked = |answer: (StatusCode, Ack)| {
-        assert_fail(
-            &answer,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the recall handler panicked",
-        );
-    };
+    let panicked = |answer: Answer| answer.assert_fail(StatusCode::INTERNAL_SERVER_ERROR, PANICKED);
 
     // In the handler's future, after it has started.
-    let in_future = RecallLayer::new([APP]).acknowledge_fn(|_event| async {
+    let in_future = handler(|_event| async {
         tokio::task::yield_now().await;
         panic!("{PANIC_MARK}: future, secret=hunter2");
     });
-    panicked(answer(in_future).await);
+    panicked(answer(layer().acknowledge(in_future)).await);
 
     // In `call`, before any future exists.
     let in_call = service_fn(
@@ -204,23 +174,23 @@ async fn a_handler_panic_is_caught_and_answered_500_without_the_message() {
             panic!("{PANIC_MARK}: call, secret=hunter2")
         },
     );
-    panicked(answer(RecallLayer::new([APP]).acknowledge(in_call)).await);
+    panicked(answer(layer().acknowledge(in_call)).await);
 
     // In `poll_ready`.
-    panicked(answer(RecallLayer::new([APP]).acknowledge(PanicsWhenPolled)).await);
+    panicked(answer(layer().acknowledge(PanicsWhenPolled)).await);
 
     // A panic whose payload is not a message.
-    let odd_payload = RecallLayer::new([APP]).acknowledge_fn(|_event| async {
+    let odd_payload = handler(|_event| async {
         panic::panic_any(DeliberatePanic);
     });
-    panicked(answer(odd_payload).await);
+    panicked(answer(layer().acknowledge(odd_payload)).await);
 }
 
 #[tokio::test]
 async fn a_panicking_handler_leaves_the_keep_alive_connection_serving() {
     quiet_deliberate_panics();
     let (events, mut handled) = mpsc::unbounded_channel();
-    let layer = RecallLayer::new([APP]).acknowledge_fn(move |event: RecallEvent| {
+    let layer = layer().acknowledge(handler(move |event: RecallEvent| {
         let events = events.clone();
         async move {
             if event.group_id == "@TGS#panic" {
@@ -228,25 +198,18 @@ async fn a_panicking_handler_leaves_the_keep_alive_connection_serving() {
             }
             events.send(event).unwrap();
         }
-    });
-    let calls = Arc::new(AtomicUsize::new(0));
-    let service = ServiceBuilder::new()
-        .layer(layer)
-        .service(Application::new(&calls));
+    }));
+    let recorder = Recorder::default();
+    let service = ServiceBuilder::new().layer(layer).service(recorder.clone());
     let server = Server::http1(service).await;
     let mut client = Client::connect(server.addr).await;
 
     for (group, seq) in [("@TGS#a", 1), ("@TGS#panic", 2), ("@TGS#b", 3)] {
-        let reply = client.request(callback(group, seq)).await;
-        let answer = read_ack(reply.into_response()).await;
+        let answer = client.request(callback(group, seq)).await;
         if group == "@TGS#panic" {
-            assert_fail(
-                &answer,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the recall handler panicked",
-            );
+            answer.assert_fail(StatusCode::INTERNAL_SERVER_ERROR, PANICKED);
         } else {
-            assert!(answer.0 == StatusCode::OK && answer.1.is_ok(), "{answer:?}");
+            answer.assert_ok_ack();
             let event = within("event", handled.recv()).await.unwrap();
             assert_eq!(
                 (event.group_id.as_str(), event.messages[0].msg_seq),
@@ -256,7 +219,8 @@ async fn a_panicking_handler_leaves_the_keep_alive_connection_serving() {
     }
     // Other requests on the same connection still reach the application.
     let other = Request::get("/health").body(Full::default()).unwrap();
-    assert_eq!(client.request(other).await.status, StatusCode::NO_CONTENT);
+    client.request(other).await.assert_inner();
+    assert_eq!(recorder.calls(), 1);
 
     one_clean_connection(client, server).await;
     assert!(
@@ -272,18 +236,17 @@ async fn a_panicking_handler_leaves_the_keep_alive_connection_serving() {
 async fn the_layer_waits_for_a_slow_handler_and_imposes_no_timer() {
     let (started, mut handler_has) = mpsc::unbounded_channel();
     let (release, released) = watch::channel(false);
-    let layer = RecallLayer::new([APP]).acknowledge_fn(move |event: RecallEvent| {
+    let layer = layer().acknowledge(handler(move |event: RecallEvent| {
         let started = started.clone();
         let mut released = released.clone();
         async move {
             started.send(event).unwrap();
             released.wait_for(|go| *go).await.unwrap();
         }
-    });
-    let calls = Arc::new(AtomicUsize::new(0));
+    }));
     let service = ServiceBuilder::new()
         .layer(layer)
-        .service(Application::new(&calls));
+        .service(Recorder::default());
     let mut call = std::pin::pin!(service.oneshot(callback("@TGS#slow", 7)));
 
     // The handler holds the event, and the answer waits for it.
@@ -294,8 +257,8 @@ async fn the_layer_waits_for_a_slow_handler_and_imposes_no_timer() {
     };
     assert_eq!(event.group_id, "@TGS#slow");
     release.send(true).unwrap();
-    let (status, ack) = read_ack(within("answer", call).await.unwrap()).await;
-    assert!(status == StatusCode::OK && ack.is_ok(), "{ack:?}");
+    let response = within("answer", call).await.unwrap();
+    Answer::read(response).await.assert_ok_ack();
 }
 
 #[tokio::test]
@@ -305,12 +268,8 @@ async fn a_timeout_around_the_handler_answers_500() {
     let handler = ServiceBuilder::new()
         .timeout(Duration::from_millis(100))
         .service(stuck);
-    let answer = answer(RecallLayer::new([APP]).acknowledge(handler)).await;
-    assert_fail(
-        &answer,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the recall handler failed",
-    );
+    let answer = answer(layer().acknowledge(handler)).await;
+    answer.assert_fail(StatusCode::INTERNAL_SERVER_ERROR, FAILED);
 }
 
 #[tokio::test]
@@ -320,38 +279,34 @@ async fn a_bounded_channel_answers_at_once_and_a_full_one_answers_500() {
         // `try_send` never waits: a full queue fails the callback instead of holding Tencent.
         std::future::ready(events.try_send(event))
     });
-    let calls = Arc::new(AtomicUsize::new(0));
+    let recorder = Recorder::default();
     let service = ServiceBuilder::new()
-        .layer(RecallLayer::new([APP]).acknowledge(handler))
-        .service(Application::new(&calls));
+        .layer(layer().acknowledge(handler))
+        .service(recorder.clone());
     let send = |seq: u32| {
         let service = service.clone();
         async move {
             let response = service.oneshot(callback("@TGS#queue", seq)).await.unwrap();
-            read_ack(response).await
+            Answer::read(response).await
         }
     };
 
     for seq in [1, 2] {
-        let (status, ack) = send(seq).await;
-        assert!(status == StatusCode::OK && ack.is_ok(), "{ack:?}");
+        send(seq).await.assert_ok_ack();
     }
     // Nobody consumes: the third is refused, so Tencent's log shows the failure.
-    assert_fail(
-        &send(3).await,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the recall handler failed",
-    );
+    send(3)
+        .await
+        .assert_fail(StatusCode::INTERNAL_SERVER_ERROR, FAILED);
     // Once the consumer catches up, callbacks are accepted again; nothing was lost silently.
     let seqs: Vec<u32> = [queue.recv().await, queue.recv().await]
         .into_iter()
         .map(|event| event.unwrap().messages[0].msg_seq)
         .collect();
     assert_eq!(seqs, [1, 2]);
-    let (status, ack) = send(4).await;
-    assert!(status == StatusCode::OK && ack.is_ok(), "{ack:?}");
+    send(4).await.assert_ok_ack();
     assert_eq!(queue.recv().await.unwrap().messages[0].msg_seq, 4);
-    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(recorder.calls(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,21 +356,18 @@ async fn forward_mode_catch_panic_outside_the_layer_keeps_the_connection() {
     quiet_deliberate_panics();
     let service = ServiceBuilder::new()
         .layer(CatchPanicLayer::custom(fail_on_panic))
-        .layer(RecallLayer::new([APP]))
+        .layer(layer())
         .service(CallbackHandler);
     let server = Server::http1(service).await;
     let mut client = Client::connect(server.addr).await;
 
-    let ok = client.request(callback("@TGS#a", 1)).await;
-    assert!(read_ack(ok.into_response()).await.1.is_ok());
+    client.request(callback("@TGS#a", 1)).await.assert_ok_ack();
     let panicked = client.request(callback("@TGS#panic", 2)).await;
-    assert_fail(
-        &read_ack(panicked.into_response()).await,
+    panicked.assert_fail(
         StatusCode::INTERNAL_SERVER_ERROR,
         "the callback handler panicked",
     );
-    let ok = client.request(callback("@TGS#b", 3)).await;
-    assert!(read_ack(ok.into_response()).await.1.is_ok());
+    client.request(callback("@TGS#b", 3)).await.assert_ok_ack();
 
     one_clean_connection(client, server).await;
 }
@@ -426,7 +378,7 @@ async fn forward_mode_catch_panic_and_timeout_inside_the_layer() {
     // Inside the layer, these wrap only the application: the layer's own refusals never
     // reach them.
     let service = ServiceBuilder::new()
-        .layer(RecallLayer::new([APP]))
+        .layer(layer())
         .layer(CatchPanicLayer::custom(fail_on_panic))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -435,9 +387,8 @@ async fn forward_mode_catch_panic_and_timeout_inside_the_layer() {
         .service(CallbackHandler);
     let send = |request: Request<Full<Bytes>>| within("oneshot", service.clone().oneshot(request));
 
-    let answer = read_ack(send(callback("@TGS#panic", 1)).await.unwrap()).await;
-    assert_fail(
-        &answer,
+    let answer = Answer::read(send(callback("@TGS#panic", 1)).await.unwrap()).await;
+    answer.assert_fail(
         StatusCode::INTERNAL_SERVER_ERROR,
         "the callback handler panicked",
     );
@@ -448,8 +399,8 @@ async fn forward_mode_catch_panic_and_timeout_inside_the_layer() {
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body_of(response).await.is_empty());
 
-    let answer = read_ack(send(callback("@TGS#ok", 3)).await.unwrap()).await;
-    assert!(answer.0 == StatusCode::OK && answer.1.is_ok(), "{answer:?}");
+    let answer = Answer::read(send(callback("@TGS#ok", 3)).await.unwrap()).await;
+    answer.assert_ok_ack();
     let other = Request::get("/").body(Full::default()).unwrap();
     assert_eq!(body_of(send(other).await.unwrap()).await, "not a recall");
 }

@@ -20,9 +20,6 @@
 //! neither: it checks the 413 and that the exchange itself did not fail, then drops that
 //! connection. (Tencent's recall callbacks are far below the default 64 KiB limit.)
 
-mod common;
-
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -34,20 +31,21 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use tower::{BoxError, Service, ServiceBuilder};
+use tower::{service_fn, BoxError, Service, ServiceBuilder};
 use tower_tim_recall::testing::Callback;
 use tower_tim_recall::{
     Ack, GroupType, Platform, RecallEvent, RecallLayer, RecalledMessage, RequestBody, SdkAppId,
     UnixMillis,
 };
 
-use common::client::{Client, Reply};
-use common::fixtures::OK_JSON;
-use common::server::Server;
-use common::within;
+use support::bodies::Script;
+use support::fixtures::OK_JSON;
+use support::net::client::Client;
+use support::net::server::Server;
+use support::net::within;
+use support::{fail_json, Answer};
 
 /// The apps both servers accept; a callback's app alternates between them.
 const APPS: [u64; 2] = [1_400_000_000, 1_400_000_001];
@@ -183,21 +181,21 @@ fn event_of(conn: usize, seq: usize) -> RecallEvent {
 enum Expect {
     /// 200 and the `OK` acknowledgement, byte for byte.
     Ok,
-    /// The layer's refusal with this status.
-    Fail(StatusCode),
+    /// The layer's refusal with this status and reason.
+    Fail(StatusCode, &'static str),
     /// 200 and this body: the application's echo of a request it received untouched.
     Echo(Bytes),
 }
 
 /// The request `seq` of connection `conn`, and what it must get back.
-fn request(conn: usize, seq: usize, kind: Kind) -> (Request<ClientBody>, Expect) {
+fn request(conn: usize, seq: usize, kind: Kind) -> (Request<Script>, Expect) {
     let app = APPS[seq % 2];
     let signed = Callback::new(&event_of(conn, seq)).signed(TOKEN);
     let (mut request, expect) = match kind {
         Kind::Valid { chunked } => {
-            let mut request: Request<ClientBody> = signed.request();
+            let mut request: Request<Script> = signed.request();
             if chunked {
-                *request.body_mut() = ClientBody::chunked(signed.body(), 5);
+                *request.body_mut() = Script::pieces(signed.body(), 5);
             }
             (request, Expect::Ok)
         }
@@ -205,26 +203,47 @@ fn request(conn: usize, seq: usize, kind: Kind) -> (Request<ClientBody>, Expect)
             let mut stranger = event_of(conn, seq);
             stranger.sdk_app_id = SdkAppId::new(STRANGER);
             let callback = Callback::new(&stranger).signed(TOKEN);
-            (callback.request(), Expect::Fail(StatusCode::FORBIDDEN))
+            (
+                callback.request(),
+                Expect::Fail(StatusCode::FORBIDDEN, "SdkAppid is not allowed"),
+            )
         }
         Kind::BadSignature => {
             let callback = Callback::new(&event_of(conn, seq)).signed("not-the-token");
-            (callback.request(), Expect::Fail(StatusCode::UNAUTHORIZED))
+            (
+                callback.request(),
+                Expect::Fail(StatusCode::UNAUTHORIZED, "Sign does not match"),
+            )
         }
         Kind::Malformed { truncated } => {
-            let body = if truncated {
-                r#"{"GroupId":"@TGS#soak","MsgSeqList":[{"MsgSeq":"#
+            let (body, reason) = if truncated {
+                (
+                    r#"{"GroupId":"@TGS#soak","MsgSeqList":[{"MsgSeq":"#,
+                    "invalid body: EOF while parsing a value at line 1 column 47",
+                )
             } else {
-                r#"{"GroupId":7,"MsgSeqList":[]}"#
+                (
+                    r#"{"GroupId":7,"MsgSeqList":[]}"#,
+                    "invalid body: invalid type: integer `7`, expected a string at line 1 column 12",
+                )
             };
             let callback = Callback::from_json(app, body).signed(TOKEN);
-            (callback.request(), Expect::Fail(StatusCode::BAD_REQUEST))
+            (
+                callback.request(),
+                Expect::Fail(StatusCode::BAD_REQUEST, reason),
+            )
         }
         Kind::WrongMethod => {
-            let mut request: Request<ClientBody> = signed.request();
+            let mut request: Request<Script> = signed.request();
             *request.method_mut() = Method::GET;
-            *request.body_mut() = ClientBody::empty();
-            (request, Expect::Fail(StatusCode::METHOD_NOT_ALLOWED))
+            *request.body_mut() = Script::from(Bytes::new());
+            (
+                request,
+                Expect::Fail(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "callbacks must be sent with POST",
+                ),
+            )
         }
         Kind::Oversized { declared } => {
             let padding = "x".repeat(BODY_LIMIT);
@@ -232,11 +251,17 @@ fn request(conn: usize, seq: usize, kind: Kind) -> (Request<ClientBody>, Expect)
                 r#"{{"GroupId":"@TGS#soak{conn}","MsgSeqList":[{{"MsgSeq":1}}],"Padding":"{padding}"}}"#
             );
             let callback = Callback::from_json(app, body).signed(TOKEN);
-            let mut request: Request<ClientBody> = callback.request();
+            let mut request: Request<Script> = callback.request();
             if !declared {
-                *request.body_mut() = ClientBody::chunked(callback.body(), 6);
+                *request.body_mut() = Script::pieces(callback.body(), 6);
             }
-            (request, Expect::Fail(StatusCode::PAYLOAD_TOO_LARGE))
+            (
+                request,
+                Expect::Fail(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body is larger than the limit",
+                ),
+            )
         }
         Kind::OtherCommand => {
             let other = signed.command("Group.CallbackAfterSendMsg");
@@ -246,12 +271,14 @@ fn request(conn: usize, seq: usize, kind: Kind) -> (Request<ClientBody>, Expect)
         Kind::Plain => {
             let body = Bytes::from(format!("plain request {conn}/{seq} ").repeat(1 + seq % 20));
             let request = Request::post(format!("/echo/{conn}/{seq}"))
-                .body(ClientBody::chunked(body.clone(), 3))
+                .body(Script::pieces(body.clone(), 3))
                 .unwrap();
             (request, Expect::Echo(body))
         }
         Kind::Health => {
-            let request = Request::get("/health").body(ClientBody::empty()).unwrap();
+            let request = Request::get("/health")
+                .body(Script::from(Bytes::new()))
+                .unwrap();
             (request, Expect::Echo(Bytes::new()))
         }
     };
@@ -259,64 +286,6 @@ fn request(conn: usize, seq: usize, kind: Kind) -> (Request<ClientBody>, Expect)
         .headers_mut()
         .insert(header::HOST, HeaderValue::from_static("127.0.0.1"));
     (request, expect)
-}
-
-/// A client request body: its chunks, each ready at once, with `Content-Length` when declared
-/// and chunked transfer encoding otherwise.
-struct ClientBody {
-    chunks: VecDeque<Bytes>,
-    declared: Option<u64>,
-}
-
-impl ClientBody {
-    fn empty() -> Self {
-        Self::from(Bytes::new())
-    }
-
-    /// `bytes` in `pieces` chunks of about the same size, length not declared.
-    fn chunked(bytes: Bytes, pieces: usize) -> Self {
-        let size = bytes.len().div_ceil(pieces).max(1);
-        let chunks = (0..bytes.len())
-            .step_by(size)
-            .map(|start| bytes.slice(start..(start + size).min(bytes.len())))
-            .collect();
-        Self {
-            chunks,
-            declared: None,
-        }
-    }
-}
-
-impl From<Bytes> for ClientBody {
-    fn from(bytes: Bytes) -> Self {
-        let declared = Some(bytes.len() as u64);
-        let chunks = if bytes.is_empty() {
-            VecDeque::new()
-        } else {
-            VecDeque::from([bytes])
-        };
-        Self { chunks, declared }
-    }
-}
-
-impl Body for ClientBody {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.chunks.pop_front().map(|chunk| Ok(Frame::data(chunk))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.chunks.is_empty()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.declared.map(SizeHint::with_exact).unwrap_or_default()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,7 +381,12 @@ impl Service<Request<RequestBody<Incoming>>> for Application {
 }
 
 fn layer() -> RecallLayer {
-    RecallLayer::new(APPS).token(TOKEN).body_limit(BODY_LIMIT)
+    RecallLayer::builder()
+        .signed_app(APPS[0], [TOKEN])
+        .signed_app(APPS[1], [TOKEN])
+        .body_limit(BODY_LIMIT)
+        .build()
+        .unwrap()
 }
 
 /// The layer in forward mode: the application records the events.
@@ -427,10 +401,10 @@ async fn forward_server(tally: &Arc<Tally>) -> Server {
 /// The layer in acknowledge mode: its handler records the events.
 async fn acknowledge_server(tally: &Arc<Tally>) -> Server {
     let recorder = Arc::clone(tally);
-    let layer = layer().acknowledge_fn(move |event: RecallEvent| {
+    let layer = layer().acknowledge(service_fn(move |event: RecallEvent| {
         recorder.record(&event, None);
-        std::future::ready(())
-    });
+        std::future::ready(Ok::<_, Infallible>(()))
+    }));
     let application = Application {
         tally: Arc::clone(tally),
         acknowledge_mode: true,
@@ -471,18 +445,16 @@ impl Outcome {
 }
 
 /// Checks an answer against what was expected.
-fn check(answer: &Reply, expect: &Expect) -> Result<(), String> {
+fn check(answer: &Answer, expect: &Expect) -> Result<(), String> {
     let status = answer.status;
     let body = &answer.body;
     let fine = match expect {
         Expect::Ok => status == StatusCode::OK && body == OK_JSON,
         Expect::Echo(sent) => status == StatusCode::OK && body == sent,
-        Expect::Fail(want) => {
-            let ack = serde_json::from_slice::<Ack>(body);
+        Expect::Fail(want, reason) => {
             status == *want
-                && answer.headers.get(header::CONTENT_TYPE)
-                    == Some(&HeaderValue::from_static("application/json"))
-                && ack.is_ok_and(|ack| !ack.is_ok() && ack.error_code() == i64::from(want.as_u16()))
+                && answer.content_type() == "application/json"
+                && *body == fail_json(*want, reason)
         }
     };
     if fine {
@@ -498,7 +470,7 @@ fn check(answer: &Reply, expect: &Expect) -> Result<(), String> {
 /// One keep-alive connection's traffic: `plan.per_connection` requests in sequence, each
 /// oversized one on a connection of its own.
 async fn drive(addr: SocketAddr, conn: usize, plan: Plan, outcome: Arc<Outcome>) {
-    let mut client = match Client::<ClientBody>::try_connect(addr).await {
+    let mut client = match Client::<Script>::try_connect(addr).await {
         Ok(client) => client,
         Err(error) => {
             let what = format!("connection {conn}: connect: {error}");
@@ -535,7 +507,7 @@ async fn drive(addr: SocketAddr, conn: usize, plan: Plan, outcome: Arc<Outcome>)
 
 /// Sends `request` on a connection of its own, reads the answer, and drops the connection,
 /// which the server may already have closed.
-async fn alone(addr: SocketAddr, request: Request<ClientBody>) -> Result<Reply, BoxError> {
+async fn alone(addr: SocketAddr, request: Request<Script>) -> Result<Answer, BoxError> {
     let mut client = Client::try_connect(addr).await?;
     let answer = within("request", client.try_request(request)).await;
     drop(client);

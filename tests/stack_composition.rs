@@ -3,8 +3,6 @@
 //! `ConcurrencyLimitLayer`, in the order a user writes them, served by hyper over a socket;
 //! then tower's limit and timeout on either side of the layer, driven without a socket.
 
-mod common;
-
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -13,11 +11,6 @@ use std::time::Duration;
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
-use common::bodies::Script;
-use common::client::*;
-use common::fixtures::*;
-use common::server::Server;
-use common::within;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
@@ -32,6 +25,17 @@ use tower_http::decompression::DecompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RequestBody, ResponseBody};
+
+use support::bodies::Script;
+use support::fixtures::{documented_event, APP, CALLBACK_PATH, EVENT, OK_JSON, QUERY};
+use support::net::client::{body_of, Client};
+use support::net::server::Server;
+use support::net::{exchange_callbacks, next_event, record_recall, within};
+use support::requests::{callback_to, documented, other_app, other_command};
+
+fn layer() -> RecallLayer {
+    RecallLayer::unsigned([APP]).unwrap()
+}
 
 // ---------------------------------------------------------------------------------------------
 // tower-http and tower around the layer, over a socket
@@ -71,7 +75,7 @@ async fn tower_http_stack_in_the_order_a_user_writes() {
         ))
         .layer(CompressionLayer::new())
         .layer(ConcurrencyLimitLayer::new(64))
-        .layer(RecallLayer::new([APP]))
+        .layer(layer())
         .service(app(events));
     let server = Server::http1(service).await;
     let mut client = Client::connect(server.addr).await;
@@ -79,8 +83,7 @@ async fn tower_http_stack_in_the_order_a_user_writes() {
     // The callbacks, accepted and refused, on one keep-alive connection.
     exchange_callbacks(&mut client, &mut received).await;
     // Another callback command: not a recall, acknowledged by the route.
-    let other_command = documented().command("Group.CallbackAfterSendMsg");
-    client.callback(&other_command).await.assert_ok_ack();
+    client.request(other_command()).await.assert_ok_ack();
 
     // A passthrough request, body untouched both ways.
     client
@@ -93,13 +96,17 @@ async fn tower_http_stack_in_the_order_a_user_writes() {
     ask_gzip
         .headers_mut()
         .insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-    let reply = client.request(ask_gzip).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.header("content-encoding"), Some("gzip"), "{reply:?}");
+    let answer = client.request(ask_gzip).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.header("content-encoding"),
+        Some("gzip"),
+        "{answer:?}"
+    );
     assert!(
-        reply.body.len() < report().len() / 4,
+        answer.body.len() < report().len() / 4,
         "{} bytes",
-        reply.body.len()
+        answer.body.len()
     );
     // ...and not for one that does not.
     client
@@ -108,23 +115,31 @@ async fn tower_http_stack_in_the_order_a_user_writes() {
         .assert_text(&report());
     // Outside the recall layer, `CompressionLayer` compresses the layer's answers too, when
     // the sender asks for gzip (read back decompressed below).
-    let mut gzip_callback = documented().request_to(CALLBACK_PATH).unwrap();
+    let mut gzip_callback = documented();
     gzip_callback
         .headers_mut()
         .insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-    let reply = client.request(gzip_callback).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.header("content-encoding"), Some("gzip"), "{reply:?}");
-    assert_documented_event(&next_event(&mut received).await);
+    let answer = client.request(gzip_callback).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.header("content-encoding"),
+        Some("gzip"),
+        "{answer:?}"
+    );
+    assert_eq!(next_event(&mut received).await, documented_event());
 
     // A panic in a handler is a 500, and the connection carries on.
-    let reply = client.send(Method::GET, "/panic", "").await;
-    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{reply:?}");
+    let answer = client.send(Method::GET, "/panic", "").await;
+    assert_eq!(
+        answer.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{answer:?}"
+    );
     // A handler that never answers is cut off by the timeout.
-    let reply = client.send(Method::GET, "/stuck", "").await;
-    assert_eq!(reply.status, StatusCode::REQUEST_TIMEOUT, "{reply:?}");
-    client.callback(&documented()).await.assert_ok_ack();
-    assert_documented_event(&next_event(&mut received).await);
+    let answer = client.send(Method::GET, "/stuck", "").await;
+    assert_eq!(answer.status, StatusCode::REQUEST_TIMEOUT, "{answer:?}");
+    client.request(documented()).await.assert_ok_ack();
+    assert_eq!(next_event(&mut received).await, documented_event());
     client.close().await;
 
     // A client that decompresses (tower-http's `DecompressionLayer` over hyper's pooled
@@ -139,13 +154,13 @@ async fn tower_http_stack_in_the_order_a_user_writes() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(within("body", body_of(response)).await, report());
-    let callback = documented().request_to(&url(CALLBACK_PATH)).unwrap();
+    let callback = callback_to(&url(CALLBACK_PATH), QUERY, EVENT);
     let response = within("decompressed", decompressing.oneshot(callback))
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(within("body", body_of(response)).await, OK_JSON);
-    assert_documented_event(&next_event(&mut received).await);
+    assert_eq!(next_event(&mut received).await, documented_event());
 
     server.stop().await;
     assert!(received.try_recv().is_err());
@@ -154,10 +169,9 @@ async fn tower_http_stack_in_the_order_a_user_writes() {
 // ---------------------------------------------------------------------------------------------
 // tower's limit and timeout on either side of the layer (no socket)
 
-/// `callback` as a request with this body.
-fn with_body<B>(callback: &tower_tim_recall::testing::Callback, body: B) -> Request<B> {
-    let request: Request<Full<Bytes>> = callback.request();
-    request.map(|_| body)
+/// The documented callback with this body.
+fn with_body<B>(body: B) -> Request<B> {
+    documented().map(|_| body)
 }
 
 /// An inner service that counts its calls, waits `delay`, and answers `Ack::ok()` for a
@@ -195,7 +209,7 @@ where
     ServiceBuilder::new()
         .concurrency_limit(1)
         .timeout(Duration::from_millis(500))
-        .layer(RecallLayer::new([APP]))
+        .layer(layer())
         .service(slow_inner(Arc::clone(calls), delay))
 }
 
@@ -205,23 +219,17 @@ async fn tower_limit_and_timeout_around_the_layer() {
     let stack = |delay| outer_stack(&calls, delay);
 
     // Accepted: the inner service answers through both outer layers.
-    let response = within(
-        "oneshot",
-        stack(Duration::ZERO).oneshot(documented().request::<Full<Bytes>>()),
-    )
-    .await
-    .unwrap();
+    let response = within("oneshot", stack(Duration::ZERO).oneshot(documented()))
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(body_of(response).await, OK_JSON);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 
     // Refused: the layer answers, the inner service is not called.
-    let response = within(
-        "oneshot",
-        stack(Duration::ZERO).oneshot(other_app().request::<Full<Bytes>>()),
-    )
-    .await
-    .unwrap();
+    let response = within("oneshot", stack(Duration::ZERO).oneshot(other_app()))
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -230,7 +238,7 @@ async fn tower_limit_and_timeout_around_the_layer() {
     // stalls mid-body holds the only slot until the timeout cuts it off, then frees it.
     let mut stalled = outer_stack::<Script>(&calls, Duration::ZERO);
     within("ready", stalled.ready()).await.unwrap();
-    let reading = stalled.call(with_body(&documented(), Script::stall()));
+    let reading = stalled.call(with_body(Script::stall()));
     let blocked = tokio::time::timeout(Duration::from_millis(50), stalled.ready()).await;
     assert!(blocked.is_err(), "the outer concurrency limit was bypassed");
     let error = within("stalled", reading).await.unwrap_err();
@@ -241,7 +249,7 @@ async fn tower_limit_and_timeout_around_the_layer() {
     // And a slow inner service.
     let error = within(
         "oneshot",
-        stack(Duration::from_secs(5)).oneshot(documented().request::<Full<Bytes>>()),
+        stack(Duration::from_secs(5)).oneshot(documented()),
     )
     .await
     .unwrap_err();
@@ -264,12 +272,12 @@ async fn tower_limit_and_timeout_inside_the_layer() {
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
             released.wait_for(|go| *go).await.unwrap();
-            assert_documented_event(&event.expect("no event in the extensions"));
+            assert_eq!(event, Some(documented_event()));
             Ok::<_, Infallible>(Ack::ok().into_http_response::<Full<Bytes>>())
         }
     });
     let mut service = ServiceBuilder::new()
-        .layer(RecallLayer::new([APP]))
+        .layer(layer())
         .concurrency_limit(1)
         // Generous: the first callback below waits for the test to release it.
         .timeout(Duration::from_secs(1))
@@ -278,7 +286,7 @@ async fn tower_limit_and_timeout_inside_the_layer() {
     // The first callback takes the only permit: `poll_ready` reserved it, and the layer hands
     // that ready service (with its permit) on to the body-reading future.
     within("ready", service.ready()).await.unwrap();
-    let first = tokio::spawn(service.call(documented().request()));
+    let first = tokio::spawn(service.call(documented()));
     // While it is in flight, the layer is not ready: the limit inside it holds.
     let blocked = tokio::time::timeout(Duration::from_millis(50), service.ready()).await;
     assert!(blocked.is_err(), "the concurrency limit was bypassed");
@@ -291,13 +299,13 @@ async fn tower_limit_and_timeout_inside_the_layer() {
 
     // A refused callback does not use the permit the layer's `poll_ready` reserved: the next
     // call still gets through.
-    let response = service.call(other_app().request()).await.unwrap();
+    let response = service.call(other_app()).await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     within("ready", service.ready()).await.unwrap();
 
     // The inner timeout fires as an error of the layered service.
-    let slow = documented().request_to("/slow").unwrap();
+    let slow = callback_to("/slow", QUERY, EVENT);
     let error = within("slow", service.call(slow)).await.unwrap_err();
     assert!(error.is::<tower::timeout::error::Elapsed>(), "{error}");
     assert_eq!(calls.load(Ordering::SeqCst), 2);

@@ -2,14 +2,10 @@
 //! `hyper_util::service::TowerToHyperService`, HTTP/1.1 keep-alive, the body hyper gives
 //! (`Incoming`).
 
-mod common;
-
 use std::convert::Infallible;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use common::client::*;
-use common::fixtures::*;
-use common::server::Server;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -17,7 +13,21 @@ use tokio::sync::mpsc;
 use tower::{service_fn, ServiceBuilder};
 use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RequestBody};
 
+use support::fixtures::{documented_event, APP, EVENT, QUERY};
+use support::net::client::Client;
+use support::net::server::Server;
+use support::net::{exchange_callbacks, next_event};
+use support::requests::{callback_to, documented};
+use support::sign_text;
+
 const TOKEN: &str = "the console's callback token";
+
+/// The documented callback signed at `time` with `token`.
+fn signed(token: &str, time: u64) -> Request<Full<Bytes>> {
+    let sign = sign_text(token, &time.to_string());
+    let query = format!("{QUERY}&RequestTime={time}&Sign={sign}");
+    callback_to(support::fixtures::CALLBACK_PATH, &query, EVENT)
+}
 
 /// The application behind the layer: for a callback, checks that the body is still readable
 /// and passes the event on; any other request gets its path and body echoed.
@@ -58,18 +68,18 @@ fn app(
 async fn keep_alive_connection_carries_several_callbacks() {
     let (calls, mut seen) = mpsc::unbounded_channel::<RecallEvent>();
     let service = ServiceBuilder::new()
-        .layer(RecallLayer::new([APP]))
+        .layer(RecallLayer::unsigned([APP]).unwrap())
         .service(app(calls));
     let server = Server::http1(service).await;
 
     let mut client = Client::connect(server.addr).await;
     exchange_callbacks(&mut client, &mut seen).await;
 
-    let reply = client.post("/plain", "body").await;
-    reply.assert_text("/plainbody");
+    let answer = client.post("/plain", "body").await;
+    answer.assert_text("/plainbody");
 
-    client.callback(&documented()).await.assert_ok_ack();
-    assert_documented_event(&next_event(&mut seen).await);
+    client.request(documented()).await.assert_ok_ack();
+    assert_eq!(next_event(&mut seen).await, documented_event());
 
     client.close().await;
     let connections = server.stop().await;
@@ -81,27 +91,33 @@ async fn keep_alive_connection_carries_several_callbacks() {
 async fn signed_callbacks_over_the_socket() {
     let (calls, mut seen) = mpsc::unbounded_channel::<RecallEvent>();
     let service = ServiceBuilder::new()
-        .layer(RecallLayer::new([APP]).token(TOKEN))
+        .layer(RecallLayer::new([APP], [TOKEN]).unwrap())
         .service(app(calls));
     let server = Server::http1(service).await;
     let mut client = Client::connect(server.addr).await;
 
     // Signed now, with the console's token: accepted, and the event carries `RequestTime`.
-    client
-        .callback(&documented().signed(TOKEN))
-        .await
-        .assert_ok_ack();
-    let event = next_event(&mut seen).await;
-    assert!(event.request_time.is_some(), "{event:?}");
-    assert_eq!(event.group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    client.request(signed(TOKEN, now)).await.assert_ok_ack();
+    let mut expected = documented_event();
+    expected.request_time = Some(now);
+    assert_eq!(next_event(&mut seen).await, expected);
 
     // Unsigned, signed with another token, or signed long ago: 401, body never read.
-    let stale = documented().signed(TOKEN).request_time(1_669_872_112);
-    for refused in [documented(), documented().signed("another token"), stale] {
-        let reply = client.callback(&refused).await;
-        reply.assert_refused(StatusCode::UNAUTHORIZED);
-        // The answers never carry the token.
-        assert!(!String::from_utf8_lossy(&reply.body).contains(TOKEN));
+    let cases = [
+        (documented(), "RequestTime is missing"),
+        (signed("another token", now), "Sign does not match"),
+        (
+            signed(TOKEN, 1_669_872_112),
+            "RequestTime is outside the allowed time window",
+        ),
+    ];
+    for (refused, reason) in cases {
+        let answer = client.request(refused).await;
+        answer.assert_fail(StatusCode::UNAUTHORIZED, reason);
     }
 
     // Requests that are not callbacks need no signature.

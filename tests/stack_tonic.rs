@@ -3,15 +3,10 @@
 //! in acknowledge mode. gRPC calls, unary and streaming, go through the layer untouched and
 //! unbuffered.
 
-mod common;
-
+use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::routing::post;
-use common::client::*;
-use common::fixtures::*;
-use common::server::Server;
-use common::within;
 use http::StatusCode;
 use tokio::sync::mpsc;
 use tonic::service::Routes;
@@ -20,31 +15,37 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::server::HealthReporter;
-use tower_tim_recall::{Ack, RecallLayer};
+use tower::service_fn;
+use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
+
+use support::fixtures::{documented_event, APP, CALLBACK_PATH, EVENT, OTHER_COMMAND, QUERY};
+use support::net::client::Client;
+use support::net::server::Server;
+use support::net::{exchange_callbacks, next_event, request_once, within};
+use support::requests::{callback_to, documented, other_command};
 
 /// A named service whose health the tests set.
 const SERVICE: &str = "tim.Recall";
 
 /// Starts the gRPC server with the layer in acknowledge mode; accepted events go to `events`.
-async fn grpc_server(
-    events: mpsc::UnboundedSender<tower_tim_recall::RecallEvent>,
-) -> (Server, HealthReporter) {
+async fn grpc_server(events: mpsc::UnboundedSender<RecallEvent>) -> (Server, HealthReporter) {
     let (reporter, health_service) = tonic_health::server::health_reporter();
     reporter
         .set_service_status(SERVICE, tonic_health::ServingStatus::NotServing)
         .await;
 
-    let layer = RecallLayer::new([APP]).acknowledge_fn(move |event| {
-        let events = events.clone();
-        async move {
+    let layer = RecallLayer::unsigned([APP])
+        .unwrap()
+        .acknowledge(service_fn(move |event| {
             let _ = events.send(event);
-        }
-    });
+            std::future::ready(Ok::<_, Infallible>(()))
+        }));
     // The gRPC service, and a route that acknowledges Tencent's other callback commands
     // (recalls never reach it: the layer answers them).
-    let routes = Routes::new(health_service)
-        .into_axum_router()
-        .route(CALLBACK_PATH, post(|| async { Ack::ok() }));
+    let routes = Routes::new(health_service).into_axum_router().route(
+        CALLBACK_PATH,
+        post(|| async { Ack::ok().into_http_response::<axum::body::Body>() }),
+    );
     let server = Server::start(|listener, signal| async move {
         tonic::transport::Server::builder()
             .accept_http1(true)
@@ -99,12 +100,14 @@ async fn grpc_and_callback_share_one_port() {
     exchange_callbacks(&mut client, &mut received).await;
     // Another callback command reaches the route that acknowledges it; without that route,
     // tonic would answer it as an unknown gRPC method (200, `grpc-status: 12`, no body).
-    let other_command = documented().command("Group.CallbackAfterSendMsg");
-    client.callback(&other_command).await.assert_ok_ack();
-    let reply = client.callback_to("/elsewhere", &other_command).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.header("grpc-status"), Some("12"), "{reply:?}");
-    assert!(reply.body.is_empty(), "{reply:?}");
+    client.request(other_command()).await.assert_ok_ack();
+    let query = QUERY.replace("Group.CallbackAfterRecallMsg", OTHER_COMMAND);
+    let answer = client
+        .request(callback_to("/elsewhere", &query, EVENT))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.header("grpc-status"), Some("12"), "{answer:?}");
+    assert!(answer.body.is_empty(), "{answer:?}");
     client.close().await;
 
     // gRPC still answers after the callbacks.
@@ -136,9 +139,10 @@ async fn a_grpc_stream_is_not_buffered() {
     );
 
     // A callback while the stream is open, on its own connection.
-    let reply = callback_once(server.addr, CALLBACK_PATH, &documented()).await;
-    reply.assert_ok_ack();
-    assert_documented_event(&next_event(&mut received).await);
+    request_once(server.addr, documented())
+        .await
+        .assert_ok_ack();
+    assert_eq!(next_event(&mut received).await, documented_event());
 
     // The status changes: the open stream carries it.
     reporter

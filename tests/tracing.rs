@@ -1,10 +1,10 @@
-//! The spans and events the layer emits, captured by a small subscriber of our own.
+//! The `tracing` feature: the spans and events the layer emits, captured by a small subscriber
+//! of the test's own.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -14,13 +14,17 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
-use crate::protocol::event::tests::DOCUMENTED;
-use crate::{sign, Mode, RecallEvent, RecallLayer, RequestBody, RECALL_COMMAND};
+use tower_tim_recall::{Mode, RecallEvent, RecallLayer, RequestBody, RECALL_COMMAND};
 
-const APP: u64 = 1_400_000_000;
+use support::fixtures::{at, APP, EVENT as DOCUMENTED, NOW};
+use support::sign_text;
+
 const TOKEN: &str = "a-token-that-must-stay-secret";
-const NOW: u64 = 1_669_872_112;
 const GROUP: &str = "@TGS#_@TGS#cQVLVHIM62CJ";
+
+fn sign(token: &str, time: u64) -> String {
+    sign_text(token, &time.to_string())
+}
 
 // ---------------------------------------------------------------------------------------------
 // A subscriber that keeps everything it is told
@@ -152,12 +156,14 @@ impl Capture {
 // ---------------------------------------------------------------------------------------------
 // Driving the layer
 
-fn signed() -> RecallLayer {
+fn builder() -> tower_tim_recall::RecallLayerBuilder {
     RecallLayer::builder()
         .signed_app(APP, [TOKEN])
-        .build()
-        .unwrap()
-        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+        .clock(|| at(NOW))
+}
+
+fn signed() -> RecallLayer {
+    builder().build().unwrap()
 }
 
 /// A signed callback query for `APP`, with `extra` appended.
@@ -253,7 +259,9 @@ async fn a_forwarded_callback_has_a_span_with_its_app_group_count_and_decision()
 
 #[tokio::test]
 async fn an_acknowledged_callback_records_the_answer() {
-    let layer = signed().acknowledge_fn(|_: RecallEvent| std::future::ready(()));
+    let layer = signed().acknowledge(service_fn(|_: RecallEvent| {
+        std::future::ready(Ok::<_, Infallible>(()))
+    }));
     let request = valid_callback();
     let (status, captured) = traced(layer, request).await;
     assert_eq!(status, StatusCode::OK);
@@ -351,7 +359,7 @@ async fn refusals_are_warnings_with_their_status_and_fixed_reason() {
 
     // A body over the limit, known from its size before reading.
     let request = valid_callback();
-    let (answered, captured) = traced(signed().body_limit(8), request).await;
+    let (answered, captured) = traced(builder().body_limit(8).build().unwrap(), request).await;
     assert_eq!(answered, StatusCode::PAYLOAD_TOO_LARGE);
     let (span, event) = one_callback(&captured);
     assert_eq!(field(&span.fields, "status"), Some("413"));

@@ -1,0 +1,39 @@
+//! What tower-tim-recall's own tests, benchmarks and fuzz targets share, each thing once:
+//!
+//! - [`fixtures`]: Tencent's documented callback (query, body, signature vector) and what the
+//!   layer must make of it;
+//! - [`requests`]: callback requests as Tencent sends them, and the URLs the benchmarks use;
+//! - [`bodies`]: request bodies that arrive in scripted frames, fail, stall, or must never be
+//!   read;
+//! - [`Recorder`]: an inner service that records what reached it, and [`send`], [`refused`] and
+//!   [`accepted`]: one request through a layer in front of it, and the checks of the outcome;
+//! - [`Answer`]: an answer read whole, and the one check of each kind of answer;
+//! - [`alloc`]: an allocator that counts, and [`trivial`], an inner service that allocates
+//!   nothing, for the allocation tests and the benchmarks;
+//! - [`complete`]: a future driven to its end on this thread, without a runtime;
+//! - [`sign_text`]: Tencent's signature of any `RequestTime` text, written independently of the
+//!   crate;
+//! - with the `net` feature, [`net`]: a server on 127.0.0.1 port 0 and a client over one socket.
+//!
+//! Not published: the crate's tests, the benchmark package and the fuzz targets depend on it
+//! by path.
+
+pub mod alloc;
+mod answer;
+pub mod bodies;
+pub mod fixtures;
+#[cfg(feature = "net")]
+pub mod net;
+mod oneshot;
+mod poll;
+mod recorder;
+pub mod requests;
+mod sign;
+mod trivial;
+
+pub use answer::{fail_json, Answer};
+pub use oneshot::{accepted, refused, refused_unread, send};
+pub use poll::complete;
+pub use recorder::Recorder;
+pub use sign::sign_text;
+pub use trivial::trivial;
