@@ -17,9 +17,11 @@
 //! `ok`; anything else is a 404. The accept loop is in `examples/demo/mod.rs`.
 
 use std::convert::Infallible;
+use std::error::Error;
 use std::process::ExitCode;
 
 use bytes::Bytes;
+use clap::Parser;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -27,21 +29,26 @@ use tower::ServiceBuilder;
 use tower_tim_recall::{Ack, RecallEvent, RequestBody};
 
 mod demo;
-mod flags;
 
-const USAGE: &str = "\
-A hyper server that receives Tencent Cloud IM's Group.CallbackAfterRecallMsg callback on
-POST /im/callback.
-
-Usage: hyper_server [--addr HOST:PORT] [--sdkappid N]... [--token T]
-";
+/// A hyper server that receives Tencent Cloud IM's Group.CallbackAfterRecallMsg callback on
+/// POST /im/callback. Each accepted recall is printed as one JSON line on standard output. Stop
+/// with Ctrl-C.
+#[derive(Debug, Parser)]
+#[command(name = "hyper_server")]
+struct Cli {
+    #[command(flatten)]
+    options: demo::Options,
+}
 
 /// The application: the recall callback (its event in the request extensions, put there by the
 /// layer), a health check, and 404 for the rest.
 async fn app(request: Request<RequestBody<Incoming>>) -> Result<Response<Full<Bytes>>, Infallible> {
     if let Some(event) = request.extensions().get::<RecallEvent>() {
-        demo::print_event(event);
-        return Ok(Ack::ok().into_http_response());
+        let answer = match demo::print_event(event) {
+            Ok(()) => Ack::ok(),
+            Err(_) => Ack::fail("the event could not be recorded"),
+        };
+        return Ok(answer.into_http_response());
     }
     let response = match (request.method(), request.uri().path()) {
         // Other callback commands come to the same URL: acknowledge them too.
@@ -58,13 +65,14 @@ async fn app(request: Request<RequestBody<Incoming>>) -> Result<Response<Full<By
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (options, listener) = match demo::start("hyper_server", USAGE).await {
-        Ok(started) => started,
-        Err(exit) => return exit,
-    };
+    demo::exit("hyper_server", serve(Cli::parse()).await)
+}
 
+async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let layer = cli.options.layer()?;
+    let (listener, _addr) = cli.options.listen().await?;
     // `Recall<ServiceFn<…>>`: takes `Request<Incoming>`, answers `Response<ResponseBody<Full>>`.
-    let service = ServiceBuilder::new().layer(options.layer()).service_fn(app);
+    let service = ServiceBuilder::new().layer(layer).service_fn(app);
     demo::serve_http1(listener, service).await;
-    ExitCode::SUCCESS
+    Ok(())
 }

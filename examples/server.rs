@@ -34,7 +34,9 @@
 //! - `--help`: this summary.
 //!
 //! Flags take their value as the next argument or after `=` (`--addr=127.0.0.1:0`). A bad flag
-//! prints the usage to standard error and exits with status 2; a failure to bind exits with 1.
+//! is reported on standard error and exits with status 2; a configuration the layer
+//! refuses (a token padded with a line break, an app given twice) or a failure to bind exits
+//! with 1 and says why.
 //!
 //! Ctrl-C (or SIGTERM) stops the server gracefully: it stops accepting, lets the requests under
 //! way finish, then exits 0.
@@ -43,10 +45,10 @@
 //! backend (the server prints the exact command when it starts):
 //!
 //! ```text
-//! cargo run --example simulate -- --url http://127.0.0.1:3000/im/callback
+//! cargo run --example simulate --features testing -- --url http://127.0.0.1:3000/im/callback
 //! ```
 
-use std::io::Write;
+use std::error::Error;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -56,42 +58,31 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::post;
-use axum::Router;
-use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RECALL_COMMAND};
-
-use flags::Flags;
+use axum::{Extension, Router};
+use clap::Parser;
+use tower_tim_recall::{Ack, RecallEvent, RECALL_COMMAND};
 
 mod demo;
-mod flags;
 
-/// Where the server listens unless `--addr` says otherwise.
-const DEFAULT_ADDR: &str = "127.0.0.1:3000";
-/// The SDKAppID accepted when no `--sdkappid` is given: the one in Tencent's examples.
-const DEMO_SDKAPPID: u64 = 1_400_000_000;
 /// The callback URL's path, as configured in Tencent's console.
 const CALLBACK_PATH: &str = "/im/callback";
 
-const USAGE: &str = "\
-Receives Tencent Cloud IM's Group.CallbackAfterRecallMsg callback on POST /im/callback and
-prints each accepted recall as one JSON line on standard output. Logs go to standard error.
-
-Usage: server [--addr HOST:PORT] [--sdkappid N]... [--token T]... [--quiet]
-
-Options:
-  --addr HOST:PORT  address to listen on (default 127.0.0.1:3000; port 0 picks a free one)
-  --sdkappid N      SDKAppID to accept; repeat for several apps (default: the demo app
-                    1400000000)
-  --token T         callback token from Tencent's console: turns on the Sign/RequestTime check;
-                    repeat while rotating the token (a callback signed with any is accepted).
-                    Without --token, the token in TIM_CALLBACK_TOKEN, if set (which, unlike
-                    a flag, ps and the shell's history do not show)
-  --quiet           no per-request logs or hints on standard error (the access log is
-                    not installed); the line 'listening on http://ADDR' and errors are
-                    still printed; the JSON event lines are unchanged
-  --help            print this help
-
-Other callback commands sent to the same URL are answered with the OK acknowledgement.
-Stop with Ctrl-C.";
+/// Receives Tencent Cloud IM's Group.CallbackAfterRecallMsg callback on POST /im/callback and
+/// prints each accepted recall as one JSON line on standard output. Logs go to standard error.
+///
+/// Other callback commands sent to the same URL are answered with the OK acknowledgement. Stop
+/// with Ctrl-C.
+#[derive(Debug, Parser)]
+#[command(name = "server")]
+struct Cli {
+    #[command(flatten)]
+    options: demo::Options,
+    /// No per-request logs or hints on standard error (the access log is not installed); the
+    /// line 'listening on http://ADDR' and errors are still printed; the JSON event lines are
+    /// unchanged.
+    #[arg(long)]
+    quiet: bool,
+}
 
 /// `--quiet`: read by the logging helpers.
 static QUIET: AtomicBool = AtomicBool::new(false);
@@ -105,68 +96,46 @@ macro_rules! log {
     };
 }
 
-#[derive(Debug)]
-struct Config {
-    addr: String,
-    apps: Vec<u64>,
-    tokens: Vec<String>,
-    quiet: bool,
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match flags::parse_or_exit("server", USAGE, parse_args) {
-        Ok(config) => config,
-        Err(exit) => return exit,
-    };
-    QUIET.store(config.quiet, Ordering::Relaxed);
+    demo::exit("server", serve(Cli::parse()).await)
+}
 
-    let mut recall = RecallLayer::new(config.apps.iter().copied());
-    if !config.tokens.is_empty() {
-        recall = recall.tokens(&config.tokens);
-    }
+async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
+    QUIET.store(cli.quiet, Ordering::Relaxed);
+    let recall = cli.options.layer()?;
 
     let mut app = Router::new()
         .route(CALLBACK_PATH, post(callback))
         // Only on the callback route: the layer sees what reaches `POST /im/callback`.
         .route_layer(recall);
-    if !config.quiet {
+    if !cli.quiet {
         // Installed only when it logs: with --quiet a request pays nothing for it.
         app = app.layer(middleware::from_fn(access_log));
     }
 
     // Prints `listening on http://ADDR`, a stable line for scripts and tests, even with --quiet.
-    let (listener, addr) = match flags::listen("server", &config.addr).await {
-        Ok(bound) => bound,
-        Err(exit) => return exit,
-    };
-    print_hints(addr, &config);
+    let (listener, addr) = cli.options.listen().await?;
+    print_hints(addr, &cli);
 
-    let served = axum::serve(listener, app)
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
-        .await;
-    match served {
-        Ok(()) => {
-            log!("stopped");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("server: {error}");
-            ExitCode::FAILURE
-        }
-    }
+        .await?;
+    log!("stopped");
+    Ok(())
 }
 
-/// `POST /im/callback`. The layer in front has already checked an accepted recall (app, signature,
-/// body) and put its event in the request extensions, where the `Option<RecallEvent>` argument
-/// takes it from; any other callback command arrives here as `None`. (Had the layer been left
-/// out, a recall would be refused with 500 "the recall layer is not installed in front of this
-/// handler" instead of being taken as checked.)
-async fn callback(recall: Option<RecallEvent>) -> Response {
-    if let Some(event) = recall {
+/// `POST /im/callback`. The layer in front has already checked an accepted recall (app,
+/// signature, body) and put its event in the request extensions, where the `Extension`
+/// argument takes it from; any other callback command arrives here without one. (With the
+/// crate's `axum` feature, the handler can take `Option<RecallEvent>` instead, which also
+/// refuses a recall that reached it without the layer in front.)
+async fn callback(recall: Option<Extension<RecallEvent>>) -> Response {
+    if let Some(Extension(event)) = recall {
         // Tencent waits two seconds for the answer: printing a line is quick; slow work belongs
-        // in a queue or a task.
-        if let Err(error) = print_event(&event) {
+        // in a queue or a task. The line is written before the answer, so that an event is
+        // acknowledged only once it is recorded.
+        if let Err(error) = demo::print_event(&event) {
             eprintln!("server: cannot write the event to standard output: {error}");
             let mut answer = Ack::fail("the event could not be recorded").into_http_response();
             *answer.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
@@ -174,20 +143,6 @@ async fn callback(recall: Option<RecallEvent>) -> Response {
         }
     }
     Ack::ok().into_http_response::<Body>()
-}
-
-/// One JSON line per event on standard output, flushed so that a pipe sees it at once.
-///
-/// The line leaves in a single `write` (standard output is line-buffered and the lock keeps
-/// lines whole): serializing and writing cost about a microsecond per event (BENCHMARKS.md).
-/// Written before the answer, so that an event is acknowledged only once it is recorded;
-/// holding lines back to batch them would delay what a pipe reads and acknowledge events not
-/// yet written.
-fn print_event(event: &RecallEvent) -> std::io::Result<()> {
-    let line = serde_json::to_string(event)?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}")?;
-    stdout.flush()
 }
 
 /// One line on standard error per request: method, path, command, app and the answer, with the
@@ -236,8 +191,8 @@ fn query_param(query: &str, name: &str) -> Option<String> {
 }
 
 /// How to send the server a callback: the `simulate` example and curl.
-fn print_hints(addr: std::net::SocketAddr, config: &Config) {
-    if config.quiet {
+fn print_hints(addr: std::net::SocketAddr, cli: &Cli) {
+    if cli.quiet {
         return;
     }
     // Hints must name an address a client can connect to.
@@ -249,9 +204,10 @@ fn print_hints(addr: std::net::SocketAddr, config: &Config) {
         });
     }
     let url = format!("http://{target}{CALLBACK_PATH}");
-    let app = config.apps[0];
-    let apps: Vec<String> = config.apps.iter().map(u64::to_string).collect();
-    let signed = !config.tokens.is_empty();
+    let apps = cli.options.apps();
+    let app = apps[0];
+    let apps: Vec<String> = apps.iter().map(u64::to_string).collect();
+    let signed = cli.options.tokens().is_ok_and(|tokens| !tokens.is_empty());
     eprintln!(
         "accepting {RECALL_COMMAND} at POST {url} for SdkAppid {}; signature check {}",
         apps.join(", "),
@@ -264,7 +220,9 @@ fn print_hints(addr: std::net::SocketAddr, config: &Config) {
     if signed {
         eprintln!("  # with TOKEN holding a token given to --token");
     }
-    eprintln!("  cargo run --example simulate -- --url {url} --sdkappid {app}{token_flag}");
+    eprintln!(
+        "  cargo run --example simulate --features testing -- --url {url} --sdkappid {app}{token_flag}"
+    );
     eprintln!("or with curl:");
     let mut query = format!(
         "SdkAppid={app}&CallbackCommand={RECALL_COMMAND}&contenttype=json\
@@ -293,41 +251,4 @@ fn print_hints(addr: std::net::SocketAddr, config: &Config) {
 async fn shutdown_signal() {
     demo::shutdown_signal().await;
     log!("shutting down: finishing the requests under way");
-}
-
-/// Parses the flags; `Ok(None)` asks for the help.
-fn parse_args(flags: &mut Flags) -> Result<Option<Config>, String> {
-    let mut config = Config {
-        addr: DEFAULT_ADDR.to_owned(),
-        apps: Vec::new(),
-        tokens: Vec::new(),
-        quiet: false,
-    };
-    while let Some(name) = flags.next_flag()? {
-        match name.as_str() {
-            "--help" | "-h" => return Ok(None),
-            "--quiet" => config.quiet = true,
-            "--addr" => {
-                let addr = flags.value()?;
-                // HOST:PORT, where HOST may be a name (resolved when binding) or `[v6]`.
-                let valid = addr
-                    .rsplit_once(':')
-                    .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-                if !valid {
-                    return Err(format!("--addr takes HOST:PORT, not {addr:?}"));
-                }
-                config.addr = addr;
-            }
-            "--sdkappid" => config.apps.push(flags.number()?),
-            "--token" => config.tokens.push(flags.token()?),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    if config.tokens.is_empty() {
-        config.tokens.extend(flags::env_token()?);
-    }
-    if config.apps.is_empty() {
-        config.apps.push(DEMO_SDKAPPID);
-    }
-    Ok(Some(config))
 }

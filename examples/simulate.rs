@@ -2,7 +2,7 @@
 //! receiver, such as the `server` example, and reports its answer.
 //!
 //! ```text
-//! cargo run --example simulate -- [--url URL] [--sdkappid N] [--token T] [--group ID]
+//! cargo run --example simulate --features testing -- [--url URL] [--sdkappid N] [--token T] [--group ID]
 //!     [--topic ID] [--seq N]... [--operator USER] [--type T] [--command C]
 //!     [--client-ip IP] [--platform P]
 //! ```
@@ -14,7 +14,8 @@
 //! Tencent's field names (`CallbackCommand`, `Operator_Account`, `Type`, `GroupId`,
 //! `MsgSeqList`, `TopicId`, `EventTime` in milliseconds).
 //!
-//! Flags (each takes its value as the next argument or after `=`):
+//! It needs the crate's `testing` feature, which builds the callback. Flags (each takes its
+//! value as the next argument or after `=`):
 //!
 //! - `--url URL`: the callback URL (default `http://127.0.0.1:3000/im/callback`; plain HTTP only).
 //! - `--sdkappid N`: the app (default 1400000000, the demo app).
@@ -38,12 +39,12 @@
 //! `"ActionStatus":"OK"`, 1 for any other answer, 2 for a bad flag or when no answer came
 //! (connection refused, timeout).
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use bytes::Bytes;
+use clap::Parser;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::client::legacy::Client;
@@ -53,64 +54,56 @@ use tower_tim_recall::{
     Ack, GroupType, Platform, RecallEvent, RecalledMessage, UnixMillis, RECALL_COMMAND,
 };
 
-use flags::Flags;
-
-mod flags;
-
-const DEFAULT_URL: &str = "http://127.0.0.1:3000/im/callback";
-const DEMO_SDKAPPID: u64 = 1_400_000_000;
-const DEFAULT_GROUP: &str = "@TGS#_@TGS#cQVLVHIM62CJ";
-const DEFAULT_SEQ: u32 = 130;
-/// The end user's address Tencent reports in `ClientIP` by default.
-const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// How long to wait for the answer (Tencent itself waits two seconds).
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-const USAGE: &str = "\
-Plays Tencent Cloud IM's backend: sends one Group.CallbackAfterRecallMsg callback and prints
-the answer. Exit status: 0 for HTTP 200 with ActionStatus OK, 1 for any other answer, 2 for a
-bad flag or no answer.
-
-Usage: simulate [options]
-
-Options:
-  --url URL           callback URL (default http://127.0.0.1:3000/im/callback)
-  --sdkappid N        SdkAppid (default 1400000000)
-  --token T           callback token: adds RequestTime and Sign (the token is never printed)
-  --request-time N    RequestTime in Unix seconds instead of now (with --token)
-  --group ID          GroupId (default @TGS#_@TGS#cQVLVHIM62CJ)
-  --topic ID          TopicId (default: none)
-  --seq N             MsgSeq of a recalled message; repeat for several (default 130)
-  --operator USER     Operator_Account (default admin)
-  --type T            Type (default Community with --topic or an @TGS#_ group, else Public)
-  --command C         CallbackCommand to send instead of Group.CallbackAfterRecallMsg
-  --client-ip IP      ClientIP, the end user's address (default 127.0.0.1)
-  --platform P        OptPlatform (default RESTAPI)
-  --help              print this help";
-
-#[derive(Debug)]
+/// Plays Tencent Cloud IM's backend: sends one Group.CallbackAfterRecallMsg callback and prints
+/// the answer. Exit status: 0 for HTTP 200 with ActionStatus OK, 1 for any other answer, 2 for a
+/// bad flag or no answer.
+#[derive(Debug, Parser)]
+#[command(name = "simulate")]
 struct Options {
+    /// Callback URL (plain HTTP).
+    #[arg(long, default_value = "http://127.0.0.1:3000/im/callback")]
     url: String,
+    /// SdkAppid.
+    #[arg(long, value_name = "N", default_value_t = 1_400_000_000)]
     sdkappid: u64,
+    /// Callback token: adds RequestTime and Sign (the token is never printed).
+    #[arg(long, value_name = "T")]
     token: Option<String>,
+    /// RequestTime in Unix seconds instead of now.
+    #[arg(long, value_name = "N", requires = "token")]
     request_time: Option<u64>,
+    /// GroupId.
+    #[arg(long, value_name = "ID", default_value = "@TGS#_@TGS#cQVLVHIM62CJ")]
     group: String,
+    /// TopicId [default: none].
+    #[arg(long, value_name = "ID")]
     topic: Option<String>,
+    /// MsgSeq of a recalled message; repeat for several [default: 130].
+    #[arg(long = "seq", value_name = "N")]
     seqs: Vec<u32>,
+    /// Operator_Account.
+    #[arg(long, value_name = "USER", default_value = "admin")]
     operator: String,
+    /// Type [default: Community with --topic or an @TGS#_ group, else Public].
+    #[arg(long = "type", value_name = "T")]
     group_type: Option<String>,
+    /// CallbackCommand to send instead of Group.CallbackAfterRecallMsg.
+    #[arg(long, value_name = "C", default_value = RECALL_COMMAND)]
     command: String,
+    /// ClientIP, the end user's address.
+    #[arg(long, value_name = "IP", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     client_ip: IpAddr,
+    /// OptPlatform.
+    #[arg(long, value_name = "P", default_value = "RESTAPI")]
     platform: String,
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let options = match flags::parse_or_exit("simulate", USAGE, parse_args) {
-        Ok(options) => options,
-        Err(exit) => return exit,
-    };
-    match run(options).await {
+    match run(Options::parse()).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(message) => {
@@ -127,13 +120,15 @@ async fn run(options: Options) -> Result<bool, String> {
         .map_err(|_| "the clock is before 1970".to_owned())?;
 
     // The event the callback reports, then the callback as Tencent's backend sends it.
+    let seqs = if options.seqs.is_empty() {
+        vec![130]
+    } else {
+        options.seqs.clone()
+    };
     let mut event = RecallEvent::new(
         options.sdkappid,
         options.group.clone(),
-        options
-            .seqs
-            .iter()
-            .map(|&seq| RecalledMessage::new(seq, None)),
+        seqs.iter().map(|&seq| RecalledMessage::new(seq, None)),
     );
     event.operator_account = Some(options.operator.clone());
     event.group_type = Some(GroupType::from(
@@ -204,54 +199,6 @@ async fn run(options: Options) -> Result<bool, String> {
         }
     };
     Ok(status == hyper::StatusCode::OK && acknowledged)
-}
-
-/// Parses the flags; `Ok(None)` asks for the help.
-fn parse_args(flags: &mut Flags) -> Result<Option<Options>, String> {
-    let mut options = Options {
-        url: DEFAULT_URL.to_owned(),
-        sdkappid: DEMO_SDKAPPID,
-        token: None,
-        request_time: None,
-        group: DEFAULT_GROUP.to_owned(),
-        topic: None,
-        seqs: Vec::new(),
-        operator: "admin".to_owned(),
-        group_type: None,
-        command: RECALL_COMMAND.to_owned(),
-        client_ip: CLIENT_IP,
-        platform: "RESTAPI".to_owned(),
-    };
-    while let Some(name) = flags.next_flag()? {
-        match name.as_str() {
-            "--help" | "-h" => return Ok(None),
-            "--url" => options.url = flags.value()?,
-            "--sdkappid" => options.sdkappid = flags.number()?,
-            "--token" => options.token = Some(flags.non_empty()?),
-            "--request-time" => options.request_time = Some(flags.number()?),
-            "--group" => options.group = flags.value()?,
-            "--topic" => options.topic = Some(flags.value()?),
-            "--seq" => options.seqs.push(flags.number()?),
-            "--operator" => options.operator = flags.value()?,
-            "--type" => options.group_type = Some(flags.value()?),
-            "--command" => options.command = flags.value()?,
-            "--client-ip" => {
-                let text = flags.value()?;
-                options.client_ip = text
-                    .parse()
-                    .map_err(|_| format!("--client-ip takes an IP address, not {text:?}"))?;
-            }
-            "--platform" => options.platform = flags.non_empty()?,
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    if options.request_time.is_some() && options.token.is_none() {
-        return Err("--request-time needs --token: only signed callbacks carry it".to_owned());
-    }
-    if options.seqs.is_empty() {
-        options.seqs.push(DEFAULT_SEQ);
-    }
-    Ok(Some(options))
 }
 
 /// The URL as shown on standard error: `Sign`'s value left out.

@@ -20,58 +20,60 @@
 //! Try the gRPC side with any gRPC client, for example
 //! `grpcurl -plaintext 127.0.0.1:3000 grpc.health.v1.Health/Check`.
 
+use std::error::Error;
 use std::process::ExitCode;
 
 use axum::routing::post;
+use clap::Parser;
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
-use tower_tim_recall::Ack;
+use tower::service_fn;
+use tower_tim_recall::{Ack, RecallEvent};
 
 mod demo;
-mod flags;
 
-const USAGE: &str = "\
-A tonic gRPC server (the gRPC health service) that also receives Tencent Cloud IM's
-Group.CallbackAfterRecallMsg callback on the same port, on POST /im/callback.
-
-Usage: tonic_server [--addr HOST:PORT] [--sdkappid N]... [--token T]
-";
+/// A tonic gRPC server (the gRPC health service) that also receives Tencent Cloud IM's
+/// Group.CallbackAfterRecallMsg callback on the same port, on POST /im/callback. Each accepted
+/// recall is printed as one JSON line on standard output. Stop with Ctrl-C.
+#[derive(Debug, Parser)]
+#[command(name = "tonic_server")]
+struct Cli {
+    #[command(flatten)]
+    options: demo::Options,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (options, listener) = match demo::start("tonic_server", USAGE).await {
-        Ok(started) => started,
-        Err(exit) => return exit,
-    };
+    demo::exit("tonic_server", serve(Cli::parse()).await)
+}
+
+async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let layer = cli.options.layer()?;
+    let (listener, _addr) = cli.options.listen().await?;
 
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_service_status("tim.Recall", tonic_health::ServingStatus::Serving)
         .await;
 
-    // Acknowledge mode: the closure gets each accepted event; the layer answers `OK`. Tencent
-    // waits two seconds: printing is quick, slow work belongs on a channel or a task.
-    let recall = options.layer().acknowledge_fn(|event| {
-        demo::print_event(&event);
-        std::future::ready(())
-    });
+    // Acknowledge mode: the handler gets each accepted event; the layer answers `OK`, or 500
+    // when the handler fails. Tencent waits two seconds: printing is quick, slow work belongs
+    // on a channel or a task.
+    let recall = layer.acknowledge(service_fn(|event: RecallEvent| {
+        std::future::ready(demo::print_event(&event))
+    }));
 
     // The gRPC services, plus the callback URL for Tencent's other callback commands.
-    let routes = Routes::new(health)
-        .into_axum_router()
-        .route("/im/callback", post(|| async { Ack::ok() }));
+    let routes = Routes::new(health).into_axum_router().route(
+        "/im/callback",
+        post(|| async { Ack::ok().into_http_response::<axum::body::Body>() }),
+    );
 
-    let served = tonic::transport::Server::builder()
+    tonic::transport::Server::builder()
         .accept_http1(true)
         .layer(recall)
         .add_routes(Routes::from(routes))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), demo::shutdown_signal())
-        .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("tonic_server: {error}");
-            ExitCode::FAILURE
-        }
-    }
+        .await?;
+    Ok(())
 }

@@ -41,11 +41,15 @@
 //! Every other layer here (`CompressionLayer`, `CatchPanicLayer`, whose bodies implement
 //! `Default`, and the ones that keep the body) may go on either side of the recall layer.
 
+use std::error::Error;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::http::Response;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
+use clap::Parser;
 use http::StatusCode;
 use tower::limit::ConcurrencyLimitLayer;
 use tower::ServiceBuilder;
@@ -56,22 +60,25 @@ use tower_http::trace::TraceLayer;
 use tower_tim_recall::{Ack, RecallEvent};
 
 mod demo;
-mod flags;
 
-const USAGE: &str = "\
-An axum app behind tower-http's trace, catch-panic, timeout and compression layers, tower's
-concurrency limit and the recall layer, served by hyper. Routes: POST /im/callback (Tencent's
-callbacks), GET /report (a large text, gzipped for clients that ask).
-
-Usage: tower_stack [--addr HOST:PORT] [--sdkappid N]... [--token T]
-";
+/// An axum app behind tower-http's trace, catch-panic, timeout and compression layers, tower's
+/// concurrency limit and the recall layer, served by hyper. Routes: POST /im/callback
+/// (Tencent's callbacks), GET /report (a large text, gzipped for clients that ask). Each
+/// accepted recall is printed as one JSON line on standard output. Stop with Ctrl-C.
+#[derive(Debug, Parser)]
+#[command(name = "tower_stack")]
+struct Cli {
+    #[command(flatten)]
+    options: demo::Options,
+}
 
 /// Every callback command of the app comes here; only recalls carry an event.
-async fn callback(recall: Option<RecallEvent>) -> Ack {
-    if let Some(event) = recall {
-        demo::print_event(&event);
-    }
-    Ack::ok()
+async fn callback(recall: Option<Extension<RecallEvent>>) -> Response<Body> {
+    let answer = match recall.map(|Extension(event)| demo::print_event(&event)) {
+        Some(Err(_)) => Ack::fail("the event could not be recorded"),
+        Some(Ok(())) | None => Ack::ok(),
+    };
+    answer.into_http_response()
 }
 
 /// A response worth compressing.
@@ -81,10 +88,12 @@ async fn report() -> String {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (options, listener) = match demo::start("tower_stack", USAGE).await {
-        Ok(started) => started,
-        Err(exit) => return exit,
-    };
+    demo::exit("tower_stack", serve(Cli::parse()).await)
+}
+
+async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let recall = cli.options.layer()?;
+    let (listener, _addr) = cli.options.listen().await?;
 
     let app = Router::new()
         .route("/im/callback", post(callback))
@@ -101,8 +110,8 @@ async fn main() -> ExitCode {
         ))
         .layer(CompressionLayer::new())
         .layer(ConcurrencyLimitLayer::new(256))
-        .layer(options.layer())
+        .layer(recall)
         .service(app);
     demo::serve_http1(listener, service).await;
-    ExitCode::SUCCESS
+    Ok(())
 }

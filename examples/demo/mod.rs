@@ -1,14 +1,14 @@
-//! What the `hyper_server`, `tonic_server` and `tower_stack` examples share: their flags, the
-//! JSON line printed per accepted recall, binding, Ctrl-C, and hyper's accept loop. Each example
-//! file shows its stack; this file is the plumbing around it.
+//! What the receiver examples share: their flags, the layer the flags describe, the JSON line
+//! printed per accepted recall, binding, Ctrl-C, and hyper's accept loop. Each example file
+//! shows its stack; this file is the plumbing around it.
 
 // Each example uses the part it needs.
 #![allow(dead_code)]
 
 use std::convert::Infallible;
+use std::error::Error;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::process::ExitCode;
 
 use http::{Request, Response};
 use http_body::Body;
@@ -20,91 +20,97 @@ use tokio::task::JoinSet;
 use tower::{BoxError, Service};
 use tower_tim_recall::{RecallEvent, RecallLayer};
 
-use crate::flags::{self, Flags};
-
 /// The SDKAppID accepted when no `--sdkappid` is given: the one in Tencent's examples.
 pub const DEMO_SDKAPPID: u64 = 1_400_000_000;
 
-/// The flags every stack example takes.
-#[derive(Debug)]
+/// Where a receiver reads its callback token from when no `--token` is given: unlike a
+/// command-line flag, it shows neither in `ps` nor in the shell's history.
+pub const TOKEN_ENV: &str = "TIM_CALLBACK_TOKEN";
+
+/// The flags every receiver example takes.
+#[derive(Debug, clap::Args)]
 pub struct Options {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3000", value_parser = host_port)]
     pub addr: String,
+    /// SDKAppID to accept; repeat for several apps [default: 1400000000, the demo app].
+    #[arg(long = "sdkappid", value_name = "N")]
     pub apps: Vec<u64>,
-    pub token: Option<String>,
+    /// Callback token from Tencent's console: turns on the Sign/RequestTime check. Repeat while
+    /// the token is rotated: a callback signed with any of them is accepted. Without it, the
+    /// token in TIM_CALLBACK_TOKEN, if set (which, unlike a flag, ps and the shell's history
+    /// do not show).
+    #[arg(long = "token", value_name = "T")]
+    pub tokens: Vec<String>,
 }
 
-/// The flags' part of a usage text.
-pub const FLAGS: &str = "\
-Options:
-  --addr HOST:PORT  address to listen on (default 127.0.0.1:3000; port 0 picks a free one)
-  --sdkappid N      SDKAppID to accept; repeat for several apps (default 1400000000)
-  --token T         callback token from Tencent's console: turns on the Sign/RequestTime check
-                    (without it, the token in TIM_CALLBACK_TOKEN, if set)
-  --help            print this help
-
-Each accepted recall is printed as one JSON line on standard output. Stop with Ctrl-C.";
-
-/// Reads the flags (`usage` is the example's own text, followed by [`FLAGS`]) and binds the
-/// address: what every stack example does first.
-pub async fn start(program: &str, usage: &str) -> Result<(Options, TcpListener), ExitCode> {
-    let options = options(program, &format!("{usage}\n{FLAGS}"))?;
-    let (listener, _addr) = options.listen(program).await?;
-    Ok((options, listener))
-}
-
-/// Reads `--addr`, `--sdkappid` and `--token`; prints `usage` for `--help` or a bad flag.
-pub fn options(program: &str, usage: &str) -> Result<Options, ExitCode> {
-    flags::parse_or_exit(program, usage, |flags: &mut Flags| {
-        let mut options = Options {
-            addr: "127.0.0.1:3000".to_owned(),
-            apps: Vec::new(),
-            token: None,
-        };
-        while let Some(name) = flags.next_flag()? {
-            match name.as_str() {
-                "--help" | "-h" => return Ok(None),
-                "--addr" => options.addr = flags.non_empty()?,
-                "--sdkappid" => options.apps.push(flags.number()?),
-                "--token" => options.token = Some(flags.token()?),
-                other => return Err(format!("unknown argument {other:?}")),
-            }
-        }
-        if options.token.is_none() {
-            options.token = flags::env_token()?;
-        }
-        if options.apps.is_empty() {
-            options.apps.push(DEMO_SDKAPPID);
-        }
-        Ok(Some(options))
-    })
+/// `HOST:PORT`, where `HOST` may be a name (resolved when binding) or `[v6]`.
+fn host_port(addr: &str) -> Result<String, String> {
+    let valid = addr
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if valid {
+        Ok(addr.to_owned())
+    } else {
+        Err(format!("expected HOST:PORT, not {addr:?}"))
+    }
 }
 
 impl Options {
-    /// The recall layer these flags describe, in forward mode.
-    pub fn layer(&self) -> RecallLayer {
-        let layer = RecallLayer::new(self.apps.iter().copied());
-        match &self.token {
-            Some(token) => layer.token(token),
-            None => layer,
+    /// The apps to accept: the ones given, or the demo app.
+    pub fn apps(&self) -> Vec<u64> {
+        if self.apps.is_empty() {
+            vec![DEMO_SDKAPPID]
+        } else {
+            self.apps.clone()
         }
     }
 
-    /// Binds `--addr` and prints `listening on http://ADDR` on standard error.
-    pub async fn listen(&self, program: &str) -> Result<(TcpListener, SocketAddr), ExitCode> {
-        flags::listen(program, &self.addr).await
+    /// The callback tokens: the ones given, or the one in [`TOKEN_ENV`] if it is set.
+    pub fn tokens(&self) -> Result<Vec<String>, Box<dyn Error>> {
+        if !self.tokens.is_empty() {
+            return Ok(self.tokens.clone());
+        }
+        match std::env::var(TOKEN_ENV) {
+            Ok(token) => Ok(vec![token]),
+            Err(std::env::VarError::NotPresent) => Ok(Vec::new()),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(format!("{TOKEN_ENV} is not UTF-8").into())
+            }
+        }
+    }
+
+    /// The recall layer these flags describe, in forward mode: signed with the tokens, or,
+    /// with none, unsigned. The layer checks the apps and the tokens.
+    pub fn layer(&self) -> Result<RecallLayer, Box<dyn Error>> {
+        let tokens = self.tokens()?;
+        let layer = if tokens.is_empty() {
+            RecallLayer::unsigned(self.apps())?
+        } else {
+            RecallLayer::new(self.apps(), tokens)?
+        };
+        Ok(layer)
+    }
+
+    /// Binds `--addr` and prints `listening on http://ADDR` (the address actually bound) on
+    /// standard error: the line scripts and tests wait for.
+    pub async fn listen(&self) -> Result<(TcpListener, SocketAddr), Box<dyn Error>> {
+        let listener = TcpListener::bind(&self.addr)
+            .await
+            .map_err(|error| format!("cannot listen on {}: {error}", self.addr))?;
+        let local = listener.local_addr()?;
+        eprintln!("listening on http://{local}");
+        Ok((listener, local))
     }
 }
 
 /// Prints `event` as one JSON line on standard output, flushed at once for a pipe. Quick, as
 /// a recall handler must be: Tencent waits two seconds for the answer.
-pub fn print_event(event: &RecallEvent) {
-    let printed = serde_json::to_string(event).map(|line| {
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{line}").and_then(|()| stdout.flush())
-    });
-    if !matches!(printed, Ok(Ok(()))) {
-        eprintln!("cannot write an event to standard output");
-    }
+pub fn print_event(event: &RecallEvent) -> std::io::Result<()> {
+    let line = serde_json::to_string(event)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM on Unix.
@@ -183,4 +189,16 @@ where
     eprintln!("shutting down: finishing the requests under way");
     drop(stop);
     while connections.join_next().await.is_some() {}
+}
+
+/// Runs an example's `main` work and turns its outcome into the exit status: 0, or 1 with
+/// `program: error` on standard error (bad flags exit 2 with the usage, from clap).
+pub fn exit<E: std::fmt::Display>(program: &str, outcome: Result<(), E>) -> std::process::ExitCode {
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{program}: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
