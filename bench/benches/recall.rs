@@ -1,17 +1,17 @@
 //! What the layer costs, next to its baselines, in one run (see BENCHMARKS.md):
 //!
 //! ```text
-//! cargo bench --bench recall
+//! cargo bench -p tower-tim-recall-bench --bench recall
 //! ```
 //!
 //! - `passthrough/*`: requests that are not recall callbacks, through the layer and straight to
 //!   the same inner service;
 //! - `recall_*/*`: a recall callback through the layer in forward mode (trivial inner service),
 //!   parsed alone with `serde_json` into the same [`RecallEvent`] (the floor), handled by a
-//!   hand-written axum handler with `Query` and `Json` extractors (`examples/handwritten`), and
+//!   hand-written axum handler with `Query` and `Json` extractors (`src/handwritten.rs`), and
 //!   given to the trivial inner service alone (what the request costs any service);
 //! - `rejections/*`: refusals, next to the valid callback they imitate;
-//! - `signature/*`: computing a `Sign`, and the valid signed callback next to the same refusal.
+//! - `signature/*`: the valid signed callback next to the same refusal.
 //!
 //! Every service is driven in-process on this thread, polled with a no-op waker; requests are
 //! built outside the measured part.
@@ -22,14 +22,16 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::header;
 use std::hint::black_box;
-use tower::ServiceExt;
-use tower_tim_recall::{sign, Recall, RecallEvent, RecallLayer, RequestBody};
+use tower::{Layer, ServiceExt};
+use tower_tim_recall::{RecallEvent, RecallLayer, RequestBody};
+use tower_tim_recall_bench::handwritten;
 
-mod common;
-#[path = "../examples/handwritten/mod.rs"]
-mod handwritten;
-
-use common::*;
+use support::fixtures::{APP, EVENT as TYPICAL, TOKEN};
+use support::requests::{
+    large, post_json as post, signed_uri, NO_QUERY_URI, OTHER_APP_URI, OTHER_COMMAND_URI,
+    RECALL_URI, TYPICAL_NO_TOPIC,
+};
+use support::{complete, sign_text, trivial};
 
 /// Room for the 1 000-message recall (59 KB, near the default 64 KiB) and then some.
 const BODY_LIMIT: usize = 1 << 20;
@@ -37,13 +39,25 @@ const BODY_LIMIT: usize = 1 << 20;
 const WINDOW_SECS: u64 = 3600;
 
 fn layer() -> RecallLayer {
-    RecallLayer::new([APP]).body_limit(BODY_LIMIT)
+    RecallLayer::builder()
+        .unsigned_app(APP)
+        .allow_unsigned_apps()
+        .body_limit(BODY_LIMIT)
+        .build()
+        .expect("a valid configuration")
 }
 
 fn signed_layer() -> RecallLayer {
-    layer()
-        .token(TOKEN)
+    RecallLayer::builder()
+        .signed_app(APP, [TOKEN])
+        .body_limit(BODY_LIMIT)
         .time_window(Duration::from_secs(WINDOW_SECS))
+        .build()
+        .expect("a valid configuration")
+}
+
+fn sign(token: &str, time: u64) -> String {
+    sign_text(token, &time.to_string())
 }
 
 fn handwritten(token: Option<&str>) -> axum::Router {
@@ -79,7 +93,7 @@ macro_rules! bench_service {
 
 fn passthrough(c: &mut Criterion) {
     let mut group = c.benchmark_group("passthrough");
-    let layered = Recall::new(trivial(), &layer());
+    let layered = layer().layer(trivial());
     for (name, uri) in [
         ("other_command", OTHER_COMMAND_URI),
         ("no_query", NO_QUERY_URI),
@@ -123,7 +137,7 @@ fn recall(c: &mut Criterion) {
         bench_service!(
             group,
             "layer",
-            Recall::new(trivial(), &layer()),
+            layer().layer(trivial()),
             post(RECALL_URI, body.clone())
         );
         bench_service!(
@@ -138,7 +152,7 @@ fn recall(c: &mut Criterion) {
 
 fn rejections(c: &mut Criterion) {
     let mut group = c.benchmark_group("rejections");
-    let layered = Recall::new(trivial(), &layer());
+    let layered = layer().layer(trivial());
     bench_service!(
         group,
         "valid/layer",
@@ -172,10 +186,7 @@ fn signature(c: &mut Criterion) {
     let time = now();
     let good = sign(TOKEN, time);
     let bad = sign("another token", time);
-    group.bench_function("sign", |b| {
-        b.iter(|| sign(black_box(TOKEN), black_box(time)))
-    });
-    let layered = Recall::new(trivial(), &signed_layer());
+    let layered = signed_layer().layer(trivial());
     bench_service!(
         group,
         "valid/layer",

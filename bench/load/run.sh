@@ -6,7 +6,7 @@
 # Tencent's documented recall callback over keep-alive connections.
 # Rounds alternate the servers so that a change in the machine's load hits each alike.
 #
-#   bash benches/load/run.sh [ROUNDS] [SECONDS] [CONNECTIONS]
+#   bash bench/load/run.sh [ROUNDS] [SECONDS] [CONNECTIONS]
 #
 # Needs wrk (apt-get install wrk). Prints one line per run, then the median of each server.
 set -euo pipefail
@@ -17,14 +17,15 @@ seconds=${2:-10}
 connections=${3:-64}
 port=3917
 
-cargo build --release --example bare --example server --example handwritten
+cargo build --release --example server
+cargo build --release -p tower-tim-recall-bench --bin bare --bin handwritten
 
 servers=(bare bare_layer server handwritten)
 declare -A commands=(
-  [bare]="target/release/examples/bare --addr 127.0.0.1:$port"
-  [bare_layer]="target/release/examples/bare --layer --addr 127.0.0.1:$port"
+  [bare]="target/release/bare --addr 127.0.0.1:$port"
+  [bare_layer]="target/release/bare --layer --addr 127.0.0.1:$port"
   [server]="target/release/examples/server --quiet --addr 127.0.0.1:$port"
-  [handwritten]="target/release/examples/handwritten --addr 127.0.0.1:$port"
+  [handwritten]="target/release/handwritten --addr 127.0.0.1:$port"
 )
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -39,7 +40,7 @@ for round in $(seq 1 "$rounds"); do
       sleep 0.1
     done
     out=$(taskset -c 1 wrk --latency -t1 -c"$connections" -d"${seconds}s" \
-      -s benches/load/recall.lua "http://127.0.0.1:$port")
+      -s bench/load/recall.lua "http://127.0.0.1:$port")
     kill "$server"
     wait "$server" 2>/dev/null || true
     rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")

@@ -1,6 +1,6 @@
 //! The recall callback received the way a user would without this crate: an axum handler with
 //! `Query` and `Json` extractors. It is the baseline that the benchmarks (`benches/recall.rs`)
-//! and the load test (`examples/handwritten.rs`) compare the layer with, so it does the same
+//! and the load test (`src/bin/handwritten.rs`) compare the layer with, so it does the same
 //! job, honestly: the same allowlist of `SdkAppid`s, the same `Sign` / `RequestTime` check when
 //! a token is set, the same typed [`RecallEvent`] with its query context filled in, and the same
 //! `FAIL` acknowledgements with the layer's statuses.
@@ -19,7 +19,8 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use tower_tim_recall::{sign, Ack, Platform, RecallEvent, RECALL_COMMAND};
+use sha2::{Digest, Sha256};
+use tower_tim_recall::{Ack, Platform, RecallEvent, RECALL_COMMAND};
 
 /// The callback URL's path.
 pub const CALLBACK_PATH: &str = "/im/callback";
@@ -116,4 +117,13 @@ fn answer(status: StatusCode, reason: &'static str) -> Response {
         Ack::fail_with_code(i64::from(status.as_u16()), reason).into_http_response::<Body>();
     *response.status_mut() = status;
     response
+}
+
+/// `hex(SHA-256(token ‖ RequestTime))`, as a hand-written receiver computes it.
+fn sign(token: &str, time: u64) -> String {
+    let digest = Sha256::new()
+        .chain_update(token)
+        .chain_update(time.to_string())
+        .finalize();
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }

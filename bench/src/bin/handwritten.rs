@@ -1,54 +1,41 @@
 //! The recall callback received without this crate, as a server for the load test
-//! (BENCHMARKS.md): the hand-written axum handler of `examples/handwritten/mod.rs`, with
-//! `Query` and `Json` extractors, doing the `server` example's job (each accepted recall printed
-//! as one JSON line on standard output).
+//! (BENCHMARKS.md): the hand-written axum handler of `src/handwritten.rs`, with `Query` and
+//! `Json` extractors, doing the `server` example's job (each accepted recall printed as one
+//! JSON line on standard output).
 //!
 //! ```text
-//! cargo run --release --example handwritten -- [--addr HOST:PORT] >/dev/null
+//! cargo run --release -p tower-tim-recall-bench --bin handwritten -- [--addr HOST:PORT] >/dev/null
 //! ```
 //!
-//! Listens on `127.0.0.1:3000` unless `--addr` says otherwise, accepts the demo app
-//! 1400000000 without a token, and prints `listening on http://ADDR` on standard error.
+//! Accepts the demo app 1400000000 without a token.
 
 use std::io::Write;
-use std::process::ExitCode;
 
+use clap::Parser;
 use tower_tim_recall::RecallEvent;
+use tower_tim_recall_bench::handwritten;
 
-mod flags;
-#[path = "handwritten/mod.rs"]
-mod handler;
+use support::fixtures::APP;
 
-const USAGE: &str = "\
-The recall callback received by a hand-written axum handler: the load test's comparison.
-
-Usage: handwritten [--addr HOST:PORT]
-
-Options:
-  --addr HOST:PORT  address to listen on (default 127.0.0.1:3000)
-  --help            print this help";
+/// The recall callback received by a hand-written axum handler: the load test's comparison.
+#[derive(Parser)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    addr: String,
+}
 
 #[tokio::main]
-async fn main() -> ExitCode {
-    let addr = match flags::parse_or_exit("handwritten", USAGE, flags::addr_only) {
-        Ok(addr) => addr,
-        Err(exit) => return exit,
-    };
-    let app = handler::router(handler::Config {
-        apps: vec![1_400_000_000],
+async fn main() -> std::io::Result<()> {
+    let cli = Cli::parse();
+    let app = handwritten::router(handwritten::Config {
+        apps: vec![APP],
         token: None,
         window_secs: 60,
         on_event: print_event,
     });
-    let (listener, _) = match flags::listen("handwritten", &addr).await {
-        Ok(bound) => bound,
-        Err(exit) => return exit,
-    };
-    if let Err(error) = axum::serve(listener, app).await {
-        eprintln!("handwritten: {error}");
-        return ExitCode::FAILURE;
-    }
-    ExitCode::SUCCESS
+    let listener = tower_tim_recall_bench::listen(&cli.addr).await?;
+    axum::serve(listener, app).await
 }
 
 /// One JSON line per event on standard output, as the `server` example writes it.

@@ -2,9 +2,9 @@
 //! (see BENCHMARKS.md).
 //!
 //! ```text
-//! cargo build --release --example instructions
+//! cargo build --release -p tower-tim-recall-bench --bin instructions
 //! valgrind --tool=callgrind --toggle-collect='*measure*' --callgrind-out-file=/dev/null \
-//!     target/release/examples/instructions CASE [N]
+//!     target/release/instructions CASE [N]
 //! ```
 //!
 //! Runs CASE N times (default 1 000) inside `measure`, the only function callgrind counts; the
@@ -18,15 +18,15 @@ use bytes::Bytes;
 use http::{header, Request};
 use http_body_util::Full;
 use std::hint::black_box;
-use tower::ServiceExt;
-use tower_tim_recall::{sign, Recall, RecallEvent, RecallLayer, RequestBody};
+use tower::{Layer, ServiceExt};
+use tower_tim_recall::{RecallEvent, RecallLayer, RequestBody};
+use tower_tim_recall_bench::handwritten;
 
-#[path = "../benches/common/mod.rs"]
-mod common;
-#[path = "handwritten/mod.rs"]
-mod handwritten;
-
-use common::*;
+use support::fixtures::{APP, EVENT as TYPICAL, TOKEN};
+use support::requests::{
+    large, post_json as post, signed_uri, OTHER_APP_URI, OTHER_COMMAND_URI, RECALL_URI,
+};
+use support::{complete, sign_text, trivial};
 
 const CASES: &[&str] = &[
     "passthrough/bare",
@@ -55,12 +55,19 @@ fn main() -> ExitCode {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
-    let layer = RecallLayer::new([APP]).body_limit(1 << 20);
-    let signed = layer
-        .clone()
-        .token(TOKEN)
-        .time_window(Duration::from_secs(3600));
-    let layered = Recall::new(trivial(), &layer);
+    let layer = RecallLayer::builder()
+        .unsigned_app(APP)
+        .allow_unsigned_apps()
+        .body_limit(1 << 20)
+        .build()
+        .expect("a valid configuration");
+    let signed = RecallLayer::builder()
+        .signed_app(APP, [TOKEN])
+        .body_limit(1 << 20)
+        .time_window(Duration::from_secs(3600))
+        .build()
+        .expect("a valid configuration");
+    let layered = layer.layer(trivial());
     let large = Bytes::from(large(1000));
     let requests = |uri: &str, body: &Bytes| -> Vec<Request<Full<Bytes>>> {
         (0..n).map(|_| post(uri, body.clone())).collect()
@@ -119,8 +126,8 @@ fn main() -> ExitCode {
             } else {
                 "another token"
             };
-            let uri = signed_uri(now, &sign(token, now));
-            let layered = Recall::new(trivial(), &signed);
+            let uri = signed_uri(now, &sign_text(token, &now.to_string()));
+            let layered = signed.layer(trivial());
             measure(requests(&uri, &typical), |request| {
                 drop(complete(layered.clone().oneshot(request)))
             })
