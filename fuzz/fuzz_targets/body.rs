@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|body: &[u8]| {
-    tower_tim_recall::__fuzz::body(body);
+    tower_tim_recall::fuzzing::body(body);
 });

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|query: &str| {
-    tower_tim_recall::__fuzz::query(query);
+    tower_tim_recall::fuzzing::query(query);
 });

@@ -5,26 +5,21 @@
 #![no_main]
 
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, UNIX_EPOCH};
 
 use arbitrary::Arbitrary;
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, Uri};
-use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt, Full};
+use http::{Method, Request, Uri};
+use http_body::SizeHint;
 use libfuzzer_sys::fuzz_target;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_tim_recall::{sign, Ack, RecallLayer, RequestBody};
+use tower_tim_recall::testing::sign;
+use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
 
-const APP: u64 = 1_400_000_000;
-const TOKEN: &str = "xxxxyyyy";
-const NOW: u64 = 1_669_872_112;
-const EVENT: &[u8] = include_bytes!("../../tests/fixtures/recall_documented.json");
+use support::bodies::{End, Script};
+use support::fixtures::{at, APP, EVENT, NOW, TOKEN};
+use support::{complete, Answer, Recorder};
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -120,52 +115,6 @@ impl Value {
     }
 }
 
-/// A body of the given chunks, always ready, then its end or an error.
-struct Chunks {
-    chunks: std::vec::IntoIter<Bytes>,
-    fails: bool,
-    hint: Option<u32>,
-}
-
-impl Body for Chunks {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        if let Some(chunk) = self.chunks.next() {
-            return Poll::Ready(Some(Ok(Frame::data(chunk))));
-        }
-        if self.fails {
-            self.fails = false;
-            return Poll::Ready(Some(Err(std::io::Error::other("reset"))));
-        }
-        Poll::Ready(None)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        let mut hint = SizeHint::new();
-        if let Some(lower) = self.hint {
-            hint.set_lower(u64::from(lower));
-        }
-        hint
-    }
-}
-
-/// Polls `future` to completion; every body here is always ready, so it must finish.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    for _ in 0..1_000_000 {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
-    panic!("the service did not answer a request whose body is always ready");
-}
-
 fuzz_target!(|input: Input| {
     let query: Vec<String> = input
         .parameters
@@ -195,80 +144,65 @@ fuzz_target!(|input: Input| {
         .chunks
         .into_iter()
         .map(|chunk| match chunk {
-            Chunk::Event => Bytes::from_static(EVENT),
+            Chunk::Event => Bytes::from_static(EVENT.as_bytes()),
             Chunk::Bytes(bytes) => Bytes::from(bytes),
         })
         .collect();
-    let body = Chunks {
-        chunks: chunks.into_iter(),
-        fails: input.fails,
-        hint: input.hint,
-    };
+    let mut hint = SizeHint::new();
+    if let Some(lower) = input.hint {
+        hint.set_lower(u64::from(lower));
+    }
+    let end = if input.fails { End::Fail } else { End::Finish };
+    let body = Script::frames(chunks, end).hinted(hint);
     let mut request = Request::new(body);
     *request.method_mut() = method;
     *request.uri_mut() = uri;
 
-    let mut layer = RecallLayer::new([APP])
+    let builder = RecallLayer::builder()
         .body_limit(usize::from(input.limit))
-        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
-    if input.signed {
-        layer = layer.token(TOKEN);
+        .clock(|| at(NOW));
+    let layer = if input.signed {
+        builder.signed_app(APP, [TOKEN])
+    } else {
+        builder.unsigned_app(APP).allow_unsigned_apps()
     }
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&calls);
-    let inner = service_fn(move |request: Request<RequestBody<Chunks>>| {
-        counted.fetch_add(1, Ordering::SeqCst);
-        async move {
-            // Read what the layer hands on, as an application would.
-            let _ = request.into_body().collect().await;
-            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"inner"))))
-        }
-    });
+    .build()
+    .expect("a valid configuration");
+    let recorder = Recorder::default();
     let handled = Arc::new(AtomicUsize::new(0));
-    let (status, answer) = if input.acknowledge {
+    let response = if input.acknowledge {
         let counted = Arc::clone(&handled);
         let service = layer
-            .acknowledge_fn(move |_event| {
+            .acknowledge(service_fn(move |_event: RecallEvent| {
                 counted.fetch_add(1, Ordering::SeqCst);
-                std::future::ready(())
-            })
-            .layer(inner);
-        let response = block_on(service.oneshot(request)).expect("the layer never fails");
-        let status = response.status();
-        (
-            status,
-            block_on(response.into_body().collect()).unwrap().to_bytes(),
-        )
+                std::future::ready(Ok::<_, Infallible>(()))
+            }))
+            .layer(recorder.clone());
+        complete(service.oneshot(request)).expect("the layer never fails")
     } else {
-        let service = layer.layer(inner);
-        let response = block_on(service.oneshot(request)).expect("the layer never fails");
-        let status = response.status();
-        (
-            status,
-            block_on(response.into_body().collect()).unwrap().to_bytes(),
-        )
+        let service = layer.layer(recorder.clone());
+        complete(service.oneshot(request)).expect("the layer never fails")
     };
+    let answer = complete(Answer::read(response));
 
-    let calls = calls.load(Ordering::SeqCst);
+    let calls = recorder.calls();
     let handled = handled.load(Ordering::SeqCst);
     assert!(calls <= 1 && handled <= 1 && calls + handled <= 1);
     if calls == 1 {
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(answer, "inner");
+        answer.assert_inner();
         return;
     }
-    let ack: Ack =
-        serde_json::from_slice(&answer).expect("the layer answers with an acknowledgement");
     if handled == 1 {
-        assert_eq!(status, StatusCode::OK);
-        assert!(ack.is_ok());
+        answer.assert_ok_ack();
         return;
     }
     assert!(
-        [400, 401, 403, 405, 413].contains(&status.as_u16()),
-        "unexpected status {status}"
+        [400, 401, 403, 405, 413].contains(&answer.status.as_u16()),
+        "unexpected status {}",
+        answer.status
     );
-    assert!(!ack.is_ok());
-    assert_eq!(ack.error_code(), i64::from(status.as_u16()));
+    let ack: Ack =
+        serde_json::from_slice(&answer.body).expect("the layer answers with an acknowledgement");
     assert!(!ack.error_info().is_empty());
+    answer.assert_fail(answer.status, ack.error_info());
 });
