@@ -45,6 +45,9 @@ mod tests {
             "0x10",
             "18446744073709551616",
             "１４",
+            // The bytes just past each end of the digits.
+            "1:",
+            "/1",
         ] {
             assert_eq!(decimal(bad), None, "{bad:?}");
         }
