@@ -13,7 +13,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-use support::fixtures::{APP, CALLBACK_PATH};
+use http::StatusCode;
+use support::fail_json;
+use support::fixtures::{APP, CALLBACK_PATH, OK_JSON};
 
 /// How long any one step may take before the test gives up.
 const STEP: Duration = Duration::from_secs(30);
@@ -280,6 +282,26 @@ fn seqs(event: &Value) -> Vec<u64> {
         .collect()
 }
 
+impl Run {
+    /// Checks what `simulate` printed of the answer: `HTTP <status>`, then the body.
+    fn assert_answer(&self, status: StatusCode, body: &str) {
+        let expected = format!("HTTP {status}\n{body}\n");
+        assert_eq!(self.stdout, expected, "{self:#?}");
+    }
+
+    /// The answer was the `OK` acknowledgement, with 200; `simulate` exited 0.
+    fn assert_acknowledged(&self) {
+        assert_eq!(self.code, Some(0), "{self:#?}");
+        self.assert_answer(StatusCode::OK, OK_JSON);
+    }
+
+    /// The answer was the layer's refusal with this status and reason; `simulate` exited 1.
+    fn assert_refused(&self, status: StatusCode, reason: &str) {
+        assert_eq!(self.code, Some(1), "{self:#?}");
+        self.assert_answer(status, &fail_json(status, reason));
+    }
+}
+
 #[test]
 fn simulate_talks_to_server() {
     let server = Server::start_signed("server", &[PREVIOUS_TOKEN]);
@@ -289,13 +311,8 @@ fn simulate_talks_to_server() {
     let run = simulate(&[
         "--url", &url, "--token", TOKEN, "--group", "G", "--topic", "T", "--seq", "1", "--seq", "2",
     ]);
-    assert_eq!(run.code, Some(0), "{run:#?}");
-    assert!(run.stdout.contains("200"), "{run:#?}");
-    assert!(run.stdout.contains(r#""ActionStatus":"OK""#), "{run:#?}");
-    assert!(
-        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
-        "{run:#?}"
-    );
+    run.assert_acknowledged();
+    assert!(!run.stderr.contains(TOKEN), "{run:#?}");
 
     let event = server.next_event();
     assert_eq!(event["SdkAppid"], APP, "{event}");
@@ -329,9 +346,7 @@ fn simulate_talks_to_server() {
 
     // A wrong token: 401, and the simulator reports the failure.
     let run = simulate(&["--url", &url, "--token", "wrong-token", "--group", "G"]);
-    assert_eq!(run.code, Some(1), "{run:#?}");
-    assert!(run.stdout.contains("401"), "{run:#?}");
-    assert!(run.stdout.contains(r#""ActionStatus":"FAIL""#), "{run:#?}");
+    run.assert_refused(StatusCode::UNAUTHORIZED, "Sign does not match");
 
     // A stale signature: 401 too.
     let run = simulate(&[
@@ -342,13 +357,14 @@ fn simulate_talks_to_server() {
         "--request-time",
         "1669872112",
     ]);
-    assert_eq!(run.code, Some(1), "{run:#?}");
-    assert!(run.stdout.contains("401"), "{run:#?}");
+    run.assert_refused(
+        StatusCode::UNAUTHORIZED,
+        "RequestTime is outside the allowed time window",
+    );
 
     // An app the server does not serve: 403.
     let run = simulate(&["--url", &url, "--token", TOKEN, "--sdkappid", "1"]);
-    assert_eq!(run.code, Some(1), "{run:#?}");
-    assert!(run.stdout.contains("403"), "{run:#?}");
+    run.assert_refused(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
 
     // Another callback command at the same URL: passed through and answered OK.
     let run = simulate(&[
@@ -359,9 +375,7 @@ fn simulate_talks_to_server() {
         "--command",
         "Group.CallbackAfterSendMsg",
     ]);
-    assert_eq!(run.code, Some(0), "{run:#?}");
-    assert!(run.stdout.contains("200"), "{run:#?}");
-    assert!(run.stdout.contains(r#""ActionStatus":"OK""#), "{run:#?}");
+    run.assert_acknowledged();
 
     // None of the last four printed an event: the next line is the next recall's.
     let run = simulate(&[
@@ -400,13 +414,11 @@ fn every_stack_example_receives_callbacks() {
         assert_eq!(seqs(&event), [5], "{name}");
 
         let run = simulate(&["--url", &url, "--token", "wrong-token"]);
-        assert_eq!(run.code, Some(1), "{name}: {run:#?}");
-        assert!(run.stdout.contains("401"), "{name}: {run:#?}");
+        run.assert_refused(StatusCode::UNAUTHORIZED, "Sign does not match");
 
         let other = "Group.CallbackAfterSendMsg";
         let run = simulate(&["--url", &url, "--token", TOKEN, "--command", other]);
-        assert_eq!(run.code, Some(0), "{name}: {run:#?}");
-        assert!(run.stdout.contains("200"), "{name}: {run:#?}");
+        run.assert_acknowledged();
         assert!(
             server.stdout.try_recv().is_err(),
             "{name}: printed an event for a refused or other callback"
@@ -425,15 +437,12 @@ fn receivers_read_the_token_from_the_environment() {
             &[(TOKEN_ENV, TOKEN)],
         );
         let url = server.url();
-        let run = simulate(&["--url", &url, "--token", TOKEN]);
-        assert_eq!(run.code, Some(0), "{name}: {run:#?}");
+        simulate(&["--url", &url, "--token", TOKEN]).assert_acknowledged();
         let run = simulate(&["--url", &url, "--token", "wrong-token"]);
-        assert!(run.stdout.contains("401"), "{name}: {run:#?}");
+        run.assert_refused(StatusCode::UNAUTHORIZED, "Sign does not match");
+        // Unsigned is refused: the server took the token from the environment.
         let run = simulate(&["--url", &url]);
-        assert!(
-            run.stdout.contains("401"),
-            "{name}: unsigned was accepted: {run:#?}"
-        );
+        run.assert_refused(StatusCode::UNAUTHORIZED, "RequestTime is missing");
     }
 }
 

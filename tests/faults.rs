@@ -1,12 +1,6 @@
 //! A handler that fails, panics or is slow: what the layer answers, and what the connection and
-//! the event become.
-//!
-//! | handler | acknowledge mode answers | the event |
-//! | --- | --- | --- |
-//! | returns `Ok` | 200 `OK` | handled |
-//! | returns `Err` | 500 `FAIL` "the recall handler failed", the error not shown | Tencent records a failed callback |
-//! | panics (in `poll_ready`, `call` or its future) | 500 `FAIL` "the recall handler panicked", the message not shown; the connection lives on | Tencent records a failed callback |
-//! | is slow | the layer waits: it has no timer; a `tower::timeout` around the handler turns it into 500 | Tencent records a failed callback |
+//! the event become, row by row of the crate documentation's table ("When the handler fails,
+//! panics or is slow").
 //!
 //! In forward mode the inner service is the application's own: tower-http's `CatchPanicLayer`
 //! and `TimeoutLayer` compose with the layer, inside or outside it.
