@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --example hyper_server -- [--addr HOST:PORT] [--sdkappid N]... [--token T]
-//! cargo run --example simulate                # from another terminal
+//! cargo run --example simulate --features testing   # from another terminal
 //! ```
 //!
 //! The application behind the layer is a `service_fn` over `Request<RequestBody<Incoming>>`:
@@ -13,8 +13,10 @@
 //! behind the layer: the compiler reports a type mismatch (error E0631, "expected
 //! `Request<RequestBody<Incoming>>`"). Take `Request<RequestBody<Incoming>>`, or any body type.
 //!
-//! Each accepted recall is printed as one JSON line on standard output; `GET /health` answers
-//! `ok`; anything else is a 404. The accept loop is in `examples/demo/mod.rs`.
+//! Each accepted recall, of any of the three kinds, is printed as one JSON line on standard
+//! output; another callback command, once the layer's guard has checked its app and signature,
+//! is acknowledged; `GET /health` answers `ok`; anything else is a 404. The accept loop is in
+//! `examples/demo/mod.rs`.
 
 use std::convert::Infallible;
 use std::error::Error;
@@ -30,8 +32,7 @@ use tower_tim_recall::{Ack, RecallEvent, RequestBody};
 
 mod demo;
 
-/// A hyper server that receives Tencent Cloud IM's Group.CallbackAfterRecallMsg callback on
-/// POST /im/callback. Each accepted recall is printed as one JSON line on standard output. Stop
+/// A hyper server that receives Tencent Cloud IM's recall callbacks on POST /im/callback. Each accepted recall is printed as one JSON line on standard output. Stop
 /// with Ctrl-C.
 #[derive(Debug, Parser)]
 #[command(name = "hyper_server")]

@@ -1,20 +1,25 @@
-//! A receiver for Tencent Cloud IM's `Group.CallbackAfterRecallMsg` callback: an axum server
-//! with [`RecallLayer`] in forward mode on `POST /im/callback`.
+//! A receiver for Tencent Cloud IM's three recall callbacks (`Group.CallbackAfterRecallMsg`,
+//! `C2C.CallbackAfterMsgWithDraw`, `OfficialAccount.CallbackAfterMsgWithDraw`): an axum server
+//! with [`RecallLayer`](tower_tim_recall::RecallLayer) in forward mode on `POST /im/callback`,
+//! its guard on.
 //!
 //! ```text
 //! cargo run --example server -- [--addr HOST:PORT] [--sdkappid N]... [--token T]... [--quiet]
 //! ```
 //!
-//! Each accepted recall is printed as one JSON line on standard output (the event as
-//! `serde_json` serializes a [`RecallEvent`]: Tencent's field names, plus `SdkAppid` and the
-//! other query parameters), so the output can be piped into another program. Everything else
-//! goes to standard error.
+//! Each accepted recall is printed as one JSON line on standard output, before it is answered
+//! (the event as `serde_json` serializes a [`RecallEvent`]: `CallbackCommand`, `SdkAppid` as a
+//! number and the other query parameters, then the kind's fields with Tencent's names,
+//! `EventTime` as a number when it was sent), so the output can be piped into another program.
+//! Everything else goes to standard error.
 //!
-//! Tencent sends every callback command of an app to the same URL. The layer only takes
-//! `Group.CallbackAfterRecallMsg`; any other command reaches the handler without an event and is
-//! answered with the OK acknowledgement, so Tencent never records it as failed. A recall that the
-//! layer refuses (an app not in the allowlist, a wrong or stale signature, a bad body…) is
-//! answered by the layer with a `FAIL` acknowledgement and the matching HTTP status.
+//! Tencent sends every callback command of an app to the same URL. The layer takes the three
+//! recalls, and its guard holds every other command to the same checks: from an app that is
+//! not allowed it is refused with 403, unsigned or badly signed when a token is set with 401,
+//! and otherwise it reaches the handler without an event and is answered with the OK
+//! acknowledgement, so Tencent never records it as failed. A recall that the layer refuses (an
+//! app not in the allowlist, a wrong or stale signature, a bad body…) is answered by the layer
+//! with a `FAIL` acknowledgement and the matching HTTP status.
 //!
 //! Flags:
 //!
@@ -42,10 +47,13 @@
 //! way finish, then exits 0.
 //!
 //! Send it a callback from another terminal with the `simulate` example, which plays Tencent's
-//! backend (the server prints the exact command when it starts):
+//! backend (the server prints the exact commands when it starts):
 //!
 //! ```text
 //! cargo run --example simulate --features testing -- --url http://127.0.0.1:3000/im/callback
+//! cargo run --example simulate --features testing -- --kind c2c --unread -1
+//! cargo run --example simulate --features testing -- --kind official-account
+//! cargo run --example simulate --features testing -- --command State.StateChange
 //! ```
 
 use std::error::Error;
@@ -60,18 +68,19 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
 use clap::Parser;
-use tower_tim_recall::{Ack, RecallEvent, RECALL_COMMAND};
+use tower_tim_recall::{Ack, RecallEvent, RecallKind};
 
 mod demo;
 
 /// The callback URL's path, as configured in Tencent's console.
 const CALLBACK_PATH: &str = "/im/callback";
 
-/// Receives Tencent Cloud IM's Group.CallbackAfterRecallMsg callback on POST /im/callback and
-/// prints each accepted recall as one JSON line on standard output. Logs go to standard error.
+/// Receives Tencent Cloud IM's recall callbacks (group, one-to-one, official account) on POST
+/// /im/callback and prints each accepted recall as one JSON line on standard output. Logs go to
+/// standard error.
 ///
-/// Other callback commands sent to the same URL are answered with the OK acknowledgement. Stop
-/// with Ctrl-C.
+/// Other callback commands sent to the same URL are checked like recalls (app, signature) and
+/// answered with the OK acknowledgement. Stop with Ctrl-C.
 #[derive(Debug, Parser)]
 #[command(name = "server")]
 struct Cli {
@@ -127,9 +136,10 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
 
 /// `POST /im/callback`. The layer in front has already checked an accepted recall (app,
 /// signature, body) and put its event in the request extensions, where the `Extension`
-/// argument takes it from; any other callback command arrives here without one. (With the
-/// crate's `axum` feature, the handler can take `Option<RecallEvent>` instead, which also
-/// refuses a recall that reached it without the layer in front.)
+/// argument takes it from; any other callback command arrives here without one, its app and
+/// signature checked by the guard. (With the crate's `axum` feature, the handler can take
+/// `Option<RecallEvent>` instead, which also refuses a recall that reached it without the
+/// layer in front.)
 async fn callback(recall: Option<Extension<RecallEvent>>) -> Response {
     if let Some(Extension(event)) = recall {
         // Tencent waits two seconds for the answer: printing a line is quick; slow work belongs
@@ -167,7 +177,8 @@ async fn access_log(request: Request, next: Next) -> Response {
     }
     line.push_str(&format!(" -> {status}"));
     if status.is_success() {
-        if path == CALLBACK_PATH && command.as_deref() != Some(RECALL_COMMAND) {
+        let recall = command.as_deref().and_then(RecallKind::from_command);
+        if path == CALLBACK_PATH && recall.is_none() {
             line.push_str(" (not a recall: acknowledged, not processed)");
         }
         eprintln!("{line}");
@@ -208,24 +219,32 @@ fn print_hints(addr: std::net::SocketAddr, cli: &Cli) {
     let app = apps[0];
     let apps: Vec<String> = apps.iter().map(u64::to_string).collect();
     let signed = cli.options.tokens().is_ok_and(|tokens| !tokens.is_empty());
+    let commands: Vec<&str> = RecallKind::ALL.iter().map(|kind| kind.command()).collect();
     eprintln!(
-        "accepting {RECALL_COMMAND} at POST {url} for SdkAppid {}; signature check {}",
+        "accepting {} at POST {url} for SdkAppid {}; signature check {}; other commands \
+         guarded (same app and signature checks) and acknowledged",
+        commands.join(", "),
         apps.join(", "),
         if signed { "on" } else { "off" },
     );
     eprintln!("each accepted recall is printed as one JSON line on standard output");
     eprintln!();
     let token_flag = if signed { " --token \"$TOKEN\"" } else { "" };
-    eprintln!("send a recall callback from another terminal:");
+    eprintln!("send callbacks from another terminal:");
     if signed {
         eprintln!("  # with TOKEN holding a token given to --token");
     }
-    eprintln!(
-        "  cargo run --example simulate --features testing -- --url {url} --sdkappid {app}{token_flag}"
+    let simulate = format!(
+        "cargo run --example simulate --features testing -- --url {url} --sdkappid {app}{token_flag}"
     );
+    eprintln!("  {simulate}");
+    eprintln!("  {simulate} --kind c2c --unread -1");
+    eprintln!("  {simulate} --kind official-account");
+    eprintln!("  {simulate} --command State.StateChange");
     eprintln!("or with curl:");
+    let command = RecallKind::Group.command();
     let mut query = format!(
-        "SdkAppid={app}&CallbackCommand={RECALL_COMMAND}&contenttype=json\
+        "SdkAppid={app}&CallbackCommand={command}&contenttype=json\
          &ClientIP=127.0.0.1&OptPlatform=RESTAPI"
     );
     if signed {
@@ -233,7 +252,7 @@ fn print_hints(addr: std::net::SocketAddr, cli: &Cli) {
         query.push_str("&RequestTime=$T&Sign=$S");
     }
     let body = serde_json::json!({
-        "CallbackCommand": RECALL_COMMAND,
+        "CallbackCommand": command,
         "Operator_Account": "admin",
         "Type": "Public",
         "GroupId": "@TGS#1NVTZEAE4",

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --example tonic_server -- [--addr HOST:PORT] [--sdkappid N]... [--token T]
-//! cargo run --example simulate                # from another terminal
+//! cargo run --example simulate --features testing   # from another terminal
 //! ```
 //!
 //! A tonic server has no JSON route to forward a callback to, so the layer runs in
@@ -12,10 +12,12 @@
 //! HTTP/1.1 requests; gRPC requests pass through the layer untouched, streams included: the
 //! layer never buffers a request that is not a recall callback.
 //!
-//! Tencent sends every callback command of the app to the same URL. Recalls never reach tonic
-//! (the layer answers them), but other commands do, and tonic would answer them as an unknown
-//! gRPC method: HTTP 200 with `grpc-status: 12` and no body, which Tencent records as a failed
-//! callback. So the example adds an axum route to tonic's router that acknowledges them.
+//! Tencent sends every callback command of the app to the same URL. Recalls of the three kinds
+//! never reach tonic (the layer answers them), but other commands do, once the layer's guard
+//! has checked their app and signature, and tonic would answer them as an unknown gRPC method:
+//! HTTP 200 with `grpc-status: 12` and no body, which Tencent records as a failed callback. So
+//! the example adds an axum route to tonic's router that acknowledges them. gRPC calls carry no
+//! `CallbackCommand`: the guard never refuses them.
 //!
 //! Try the gRPC side with any gRPC client, for example
 //! `grpcurl -plaintext 127.0.0.1:3000 grpc.health.v1.Health/Check`.
@@ -28,12 +30,12 @@ use clap::Parser;
 use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
 use tower::service_fn;
-use tower_tim_recall::{Ack, RecallEvent};
+use tower_tim_recall::{AcceptedRecall, Ack};
 
 mod demo;
 
-/// A tonic gRPC server (the gRPC health service) that also receives Tencent Cloud IM's
-/// Group.CallbackAfterRecallMsg callback on the same port, on POST /im/callback. Each accepted
+/// A tonic gRPC server (the gRPC health service) that also receives Tencent Cloud IM's recall
+/// callbacks on the same port, on POST /im/callback. Each accepted
 /// recall is printed as one JSON line on standard output. Stop with Ctrl-C.
 #[derive(Debug, Parser)]
 #[command(name = "tonic_server")]
@@ -59,11 +61,13 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
     // Acknowledge mode: the handler gets each accepted event; the layer answers `OK`, or 500
     // when the handler fails. Tencent waits two seconds: printing is quick, slow work belongs
     // on a channel or a task.
-    let recall = layer.acknowledge(service_fn(|event: RecallEvent| {
-        std::future::ready(demo::print_event(&event))
+    let recall = layer.acknowledge(service_fn(|accepted: AcceptedRecall| {
+        std::future::ready(demo::print_event(&accepted.event))
     }));
 
-    // The gRPC services, plus the callback URL for Tencent's other callback commands.
+    // The gRPC services, plus the callback URL for Tencent's other callback commands (the
+    // guard has checked their app and signature; gRPC calls carry no `CallbackCommand` and
+    // pass untouched).
     let routes = Routes::new(health).into_axum_router().route(
         "/im/callback",
         post(|| async { Ack::ok().into_http_response::<axum::body::Body>() }),

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --example tower_stack -- [--addr HOST:PORT] [--sdkappid N]... [--token T]
-//! cargo run --example simulate                # from another terminal
+//! cargo run --example simulate --features testing   # from another terminal
 //! curl -s --compressed http://127.0.0.1:3000/report
 //! ```
 //!
@@ -14,9 +14,10 @@
 //!
 //! - Layers *outside* it (listed before it) see every request, the layer's refusals included,
 //!   and cover the layer's reading of a callback body: the timeout cuts off a sender that
-//!   stalls mid-body, the concurrency limit counts callbacks being read, `CatchPanicLayer`
-//!   also catches a panic in an acknowledge-mode handler, and `CompressionLayer` also
-//!   compresses the layer's acknowledgements when the sender asks for gzip.
+//!   stalls mid-body, the concurrency limit counts callbacks being read, and `CompressionLayer`
+//!   also compresses the layer's acknowledgements when the sender asks for gzip. (A panic of an
+//!   acknowledge-mode handler never reaches `CatchPanicLayer`, wherever it sits: the layer
+//!   answers it itself, 500.)
 //! - Layers *inside* it (listed after it) see only what the layer passes on: other requests and
 //!   accepted callbacks, with the body as [`RequestBody`](tower_tim_recall::RequestBody).
 //!

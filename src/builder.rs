@@ -10,22 +10,20 @@ use crate::config_error::ConfigError;
 use crate::layer::RecallLayer;
 use crate::policy::{Credentials, DebugMap, Policy};
 use crate::protocol::app::SdkAppId;
+use crate::protocol::command::{RecallKind, RecallKinds};
 use crate::protocol::signature::{Token, TokenProblem, TokenSet};
-
-/// The default limit on a callback body: 64 KiB.
-const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-/// The default time window for `RequestTime`, either way: one minute, as Tencent advises.
-const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
 
 impl RecallLayer {
     /// A layer in forward mode for these apps, every one signed with any token of `tokens`:
     /// the common case, where Tencent's console has callback authentication on and one token
     /// (or, while it is being changed, the new and the old one) for all the apps served here.
     ///
-    /// Every callback must then carry `RequestTime` within 60 seconds of this machine's clock
-    /// and `Sign = hex(SHA-256(token ‖ RequestTime))` for one of the tokens, or is refused with
-    /// 401 before its body is read. The body limit is 64 KiB. For other settings, or apps with
-    /// tokens of their own, use [`RecallLayer::builder`].
+    /// Every recall callback must then carry `RequestTime` at most 60 seconds away from this
+    /// machine's clock, either way, and `Sign = hex(SHA-256(token ‖ RequestTime))` for one of
+    /// the tokens, or is refused with 401 before its body is read. The layer takes the three
+    /// recall callbacks, reads bodies of up to 64 KiB, and passes every other request on
+    /// untouched. For other settings, or apps with tokens of their own, use
+    /// [`RecallLayer::builder`].
     ///
     /// Tokens come from the environment, a file or a secret store, so a bad one is an error,
     /// never a panic:
@@ -109,15 +107,18 @@ impl RecallLayer {
 ///
 /// ```
 /// use std::time::Duration;
-/// use tower_tim_recall::RecallLayer;
+/// use tower_tim_recall::{RecallKind, RecallLayer};
 ///
 /// # fn main() -> Result<(), tower_tim_recall::ConfigError> {
 /// let layer = RecallLayer::builder()
 ///     // Being rotated in the console: callbacks signed with either token are accepted.
 ///     .signed_app(1400000000, ["current-token", "previous-token"])
 ///     .signed_app(1400000001, ["staging-token"])
-///     .time_window(Duration::from_secs(30))
+///     .max_age(Duration::from_secs(30))
+///     .max_ahead(Duration::from_secs(5))
 ///     .body_limit(16 * 1024)
+///     .recalls([RecallKind::Group, RecallKind::OneToOne])
+///     .guard_other_commands()
 ///     .build()?;
 ///
 /// // An app with authentication off in the console must be allowed explicitly.
@@ -147,9 +148,8 @@ pub struct RecallLayerBuilder {
     /// The apps in the order given; `None` for an unsigned app.
     apps: Vec<(SdkAppId, Option<Vec<Token>>)>,
     allow_unsigned: bool,
-    window: Duration,
-    body_limit: usize,
-    clock: Clock,
+    /// Every other setting, as the layer will have it.
+    settings: Policy,
 }
 
 impl Default for RecallLayerBuilder {
@@ -157,9 +157,7 @@ impl Default for RecallLayerBuilder {
         Self {
             apps: Vec::new(),
             allow_unsigned: false,
-            window: DEFAULT_WINDOW,
-            body_limit: DEFAULT_BODY_LIMIT,
-            clock: Clock::default(),
+            settings: Policy::defaults(),
         }
     }
 }
@@ -169,7 +167,8 @@ impl RecallLayerBuilder {
     /// in Tencent's console for this app. List two tokens while the token is being changed in
     /// the console, and remove the old one when the change is done.
     ///
-    /// Such a callback must carry `RequestTime` within the [time window](Self::time_window) and
+    /// Such a callback must carry `RequestTime` within [`max_age`](Self::max_age) and
+    /// [`max_ahead`](Self::max_ahead) of the receiver's clock and
     /// `Sign = hex(SHA-256(token ‖ RequestTime))` for one of the tokens, or is refused with 401
     /// before its body is read.
     ///
@@ -205,14 +204,25 @@ impl RecallLayerBuilder {
         self
     }
 
-    /// How far `RequestTime` may be from the receiver's clock, in either direction, before a
-    /// signed callback is refused as stale. Default: 60 seconds, as Tencent advises. Counted in
-    /// whole seconds (fractions are dropped); both ends are inclusive, so with 60 seconds a
-    /// callback 60 seconds old or 60 seconds ahead is accepted and one second more is not. Any
-    /// `Duration` is safe, up to [`Duration::MAX`] (which accepts every time). Unsigned apps
-    /// have no `RequestTime` to check.
-    pub fn time_window(mut self, window: Duration) -> Self {
-        self.window = window;
+    /// How old a signed callback's `RequestTime` may be, by the receiver's clock: the replay
+    /// window in the past. Default: 60 seconds, as Tencent advises ("more than one minute from
+    /// the current time is invalid"). Counted in whole seconds (fractions are dropped), the
+    /// bound included; any `Duration` is safe, up to [`Duration::MAX`]. An older callback is
+    /// refused with 401 `RequestTime is too old`. Unsigned apps have no `RequestTime` to check.
+    ///
+    /// The two bounds are set apart because a window that is the same both ways lets a
+    /// callback stamped in the future be replayed for twice the window: keep
+    /// [`max_ahead`](Self::max_ahead) at what the clocks may disagree by.
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.settings.max_age = age.as_secs();
+        self
+    }
+
+    /// How far ahead of the receiver's clock a signed callback's `RequestTime` may be: the
+    /// clock skew tolerated. Default: 60 seconds. Counted like [`max_age`](Self::max_age); a
+    /// callback further ahead is refused with 401 `RequestTime is too far in the future`.
+    pub fn max_ahead(mut self, ahead: Duration) -> Self {
+        self.settings.max_ahead = ahead.as_secs();
         self
     }
 
@@ -221,7 +231,29 @@ impl RecallLayerBuilder {
     /// `Content-Length` before reading when the request declares it, and as soon as the limit
     /// is passed while reading otherwise.
     pub fn body_limit(mut self, limit: usize) -> Self {
-        self.body_limit = limit;
+        self.settings.body_limit = limit;
+        self
+    }
+
+    /// Which recall callbacks the layer takes; the others are other commands, passed on (or
+    /// guarded, with [`guard_other_commands`](Self::guard_other_commands)). Default: all three.
+    /// [`build`](Self::build) fails when the list is empty.
+    pub fn recalls(mut self, kinds: impl IntoIterator<Item = RecallKind>) -> Self {
+        self.settings.recalls = RecallKinds::of(kinds);
+        self
+    }
+
+    /// Holds every other request that carries a `CallbackCommand` to the checks of its app and
+    /// its signature, decided from the query alone: refused with 403 or 401 as a recall would
+    /// be, or passed on with its body untouched and unbuffered and a
+    /// [`VerifiedCallback`](crate::VerifiedCallback) in its extensions. Its method,
+    /// `contenttype` and body are left to the inner service. Off by default: other commands
+    /// then pass through as any request does.
+    ///
+    /// A request without `CallbackCommand` (a health check, a gRPC call on the same port) is
+    /// never refused, guard or not.
+    pub fn guard_other_commands(mut self) -> Self {
+        self.settings.guard = true;
         self
     }
 
@@ -229,7 +261,7 @@ impl RecallLayerBuilder {
     /// for tests.
     ///
     /// A layer whose clock is stopped at a known time, and a callback signed 60 seconds
-    /// earlier, at the edge of the default window (the `testing` feature's
+    /// earlier, at the edge of the default `max_age` (the `testing` feature's
     /// [`Callback`](crate::testing::Callback) plays Tencent's side):
     ///
     /// ```
@@ -239,7 +271,7 @@ impl RecallLayerBuilder {
     /// use http_body_util::Full;
     /// use tower::{service_fn, ServiceExt};
     /// use tower_tim_recall::testing::{read_ack, Callback};
-    /// use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage};
+    /// use tower_tim_recall::{Ack, GroupRecall, RecallLayer, RecalledMessage};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), tower_tim_recall::ConfigError> {
@@ -252,8 +284,8 @@ impl RecallLayerBuilder {
     ///     Ok::<_, std::convert::Infallible>(Ack::ok().into_http_response::<Full<Bytes>>())
     /// }));
     ///
-    /// let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(1, None)]);
-    /// let callback = Callback::new(&event)
+    /// let event = GroupRecall::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(1, None)]);
+    /// let callback = Callback::new(event)
     ///     .signed("the console's callback token")
     ///     .request_time(1_700_000_000 - 60);
     /// let response = service.clone().oneshot(callback.request::<Full<Bytes>>()).await.unwrap();
@@ -266,7 +298,7 @@ impl RecallLayerBuilder {
     /// # }
     /// ```
     pub fn clock(mut self, now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Clock::custom(now);
+        self.settings.clock = Clock::custom(now);
         self
     }
 
@@ -275,12 +307,15 @@ impl RecallLayerBuilder {
     ///
     /// # Errors
     ///
-    /// No app; an app given twice; a signed app with an empty token set, or a token that is
-    /// empty or starts or ends with whitespace; an unsigned app without
+    /// No app; no recall taken; an app given twice; a signed app with an empty token set, or a
+    /// token that is empty or starts or ends with whitespace; an unsigned app without
     /// [`allow_unsigned_apps`](Self::allow_unsigned_apps). See [`ConfigError`].
     pub fn build(self) -> Result<RecallLayer, ConfigError> {
         if self.apps.is_empty() {
             return Err(ConfigError::NoApps);
+        }
+        if self.settings.recalls.is_empty() {
+            return Err(ConfigError::NoRecalls);
         }
         let mut apps = Vec::with_capacity(self.apps.len());
         for (app, tokens) in self.apps {
@@ -300,8 +335,7 @@ impl RecallLayerBuilder {
             };
             apps.push((app, credentials));
         }
-        let policy = Policy::new(apps, self.window.as_secs(), self.body_limit, self.clock);
-        Ok(RecallLayer::from_policy(policy))
+        Ok(RecallLayer::from_policy(Policy::new(apps, self.settings)))
     }
 }
 
@@ -336,9 +370,7 @@ impl fmt::Debug for RecallLayerBuilder {
         f.debug_struct("RecallLayerBuilder")
             .field("apps", &DebugMap(apps))
             .field("allow_unsigned", &self.allow_unsigned)
-            .field("window", &self.window)
-            .field("body_limit", &self.body_limit)
-            .field("clock", &self.clock)
+            .field("settings", &self.settings)
             .finish()
     }
 }
@@ -409,7 +441,7 @@ mod tests {
             for text in texts {
                 assert!(!text.contains(SECRET), "{text}");
                 if let Some(app) = match &error {
-                    ConfigError::NoApps => None,
+                    ConfigError::NoApps | ConfigError::NoRecalls => None,
                     ConfigError::DuplicateApp(app)
                     | ConfigError::EmptyTokenSet(app)
                     | ConfigError::EmptyToken(app)
@@ -465,7 +497,7 @@ mod tests {
         let apps = |built: Result<RecallLayer, ConfigError>| {
             let text = format!("{:?}", built.unwrap());
             let start = text.find("apps: ").unwrap();
-            let end = text.find(", window_secs").unwrap();
+            let end = text.find(", max_age").unwrap();
             text[start..end].to_owned()
         };
         assert_eq!(
@@ -480,7 +512,7 @@ mod tests {
         let apps = |builder: RecallLayerBuilder| {
             let text = format!("{:?}", builder.build().unwrap());
             let start = text.find("apps: ").unwrap();
-            let end = text.find(", window_secs").unwrap();
+            let end = text.find(", max_age").unwrap();
             text[start..end].to_owned()
         };
         assert_eq!(

@@ -15,6 +15,8 @@ use crate::protocol::app::SdkAppId;
 pub enum ConfigError {
     /// No app was given: the layer would refuse every callback.
     NoApps,
+    /// The list of recalls to take was empty: the layer would take no callback.
+    NoRecalls,
     /// The app was given twice.
     DuplicateApp(SdkAppId),
     /// The app was given an empty set of tokens: no callback could be verified.
@@ -34,6 +36,9 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::NoApps => {
                 f.write_str("no SdkAppid is configured: every callback would be refused")
+            }
+            ConfigError::NoRecalls => {
+                f.write_str("no recall callback is taken: the layer would take no callback")
             }
             ConfigError::DuplicateApp(app) => write!(f, "SdkAppid {app} is configured twice"),
             ConfigError::EmptyTokenSet(app) => write!(f, "SdkAppid {app} is signed with no token"),

@@ -1,5 +1,6 @@
-//! The axum extractor: an axum handler behind the layer takes the [`RecallEvent`] as an
-//! argument, and learns with a clear rejection when the layer is not in front of it.
+//! The axum extractors: a handler behind the layer takes the recall event (of any kind, or of
+//! one) or the verified context of another command as an argument, and learns with a clear
+//! rejection when the layer is not in front of it.
 
 use std::fmt;
 
@@ -9,40 +10,54 @@ use http::request::Parts;
 use http::StatusCode;
 
 use crate::protocol::ack::{json_response, Ack};
+use crate::protocol::command::{RecallKind, RecallKinds};
 use crate::protocol::event::RecallEvent;
+use crate::protocol::group::GroupRecall;
+use crate::protocol::official_account::OfficialAccountRecall;
+use crate::protocol::one_to_one::OneToOneRecall;
 use crate::protocol::query::CallbackQuery;
+use crate::verified::VerifiedCallback;
 
-/// Why an axum handler could not take a [`RecallEvent`]; answered as a `FAIL` acknowledgement
-/// with the status as `ErrorCode`, like the layer's own refusals.
+/// Why an axum handler could not take what it asked for from a request the layer saw; answered
+/// as a `FAIL` acknowledgement with the status as `ErrorCode`, like the layer's own refusals.
 ///
 /// With the `axum` feature, an axum handler behind a [`RecallLayer`](crate::RecallLayer) in
-/// forward mode takes the event as an argument: `RecallEvent` or `Option<RecallEvent>`, read
-/// from the request extensions where the layer put it (as `Extension<RecallEvent>` reads it,
-/// but with answers in Tencent's acknowledgement format rather than axum's plain-text 500):
+/// forward mode takes, as an argument, [`RecallEvent`] (any recall), one kind ([`GroupRecall`],
+/// [`OneToOneRecall`], [`OfficialAccountRecall`]), or [`VerifiedCallback`] (any callback the
+/// layer checked: a recall, or, with the guard on, another command), each also as an `Option`.
+/// They read the request extensions where the layer put the event, as `Extension` does, but
+/// answer in Tencent's acknowledgement format:
 ///
-/// | argument | recall callback, layer in front | any other request | recall callback, no layer in front |
+/// | argument | what it asked for | another request | a callback it asked for, no layer in front |
 /// | --- | --- | --- | --- |
-/// | `RecallEvent` | the event | 400 `FAIL` | 500 `FAIL` |
-/// | `Option<RecallEvent>` | `Some(event)` | `None` | 500 `FAIL` |
+/// | `T` | `T` | 400 `FAIL` | 500 `FAIL` |
+/// | `Option<T>` | `Some(T)` | `None` | 500 `FAIL` |
 ///
-/// The last column catches a wiring mistake: a request whose query says
-/// `CallbackCommand=Group.CallbackAfterRecallMsg` reached the handler without an event, so no
-/// layer checked it (the layer refuses or forwards every such request, it never passes one on
-/// bare). Answering `FAIL` keeps an unchecked callback from being taken for a checked one, and
-/// the reason, `the recall layer is not installed in front of this handler`, shows in Tencent's
-/// callback log. In acknowledge mode the layer answers recalls itself and handlers behind it see
-/// none.
+/// The reasons: for another request, `this handler takes only recall callbacks` (for
+/// `RecallEvent`), `… only C2C.CallbackAfterMsgWithDraw callbacks` (for one kind, with its
+/// command), `… only callbacks the recall layer verified` (for `VerifiedCallback`); with no
+/// layer in front, `the recall layer is not installed in front of this handler`, or for
+/// `VerifiedCallback` `the recall layer is not installed with its guard in front of this
+/// handler`.
 ///
-/// Tencent sends every callback command of an app to the same URL: on that route take
-/// `Option<RecallEvent>` and acknowledge the other commands too.
+/// The last column catches a wiring mistake: a request whose query names what the handler
+/// asks for (a recall command, or for `VerifiedCallback` any `CallbackCommand`) reached it
+/// without what the layer would have put there, so no layer checked it. Answering `FAIL` keeps
+/// an unchecked callback from being taken for a checked one, and the reason shows in Tencent's
+/// callback log. So a layer that takes only some kinds (`recalls`) goes with handlers that ask
+/// for those kinds; and `VerifiedCallback` goes with the guard. In acknowledge mode the layer
+/// answers recalls itself, and handlers behind it see none.
+///
+/// Tencent sends every callback command of an app to the same URL: on that route take an
+/// `Option` and acknowledge the other commands too.
 ///
 /// ```
 /// use axum::{routing::post, Router};
 /// use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
 ///
 /// async fn callback(recall: Option<RecallEvent>) -> Ack {
-///     if let Some(event) = recall {
-///         println!("{} message(s) recalled in {}", event.messages.len(), event.group_id);
+///     if let Some(RecallEvent::Group(recall)) = recall {
+///         println!("{} message(s) recalled in {}", recall.messages.len(), recall.group_id);
 ///     }
 ///     Ack::ok()
 /// }
@@ -55,50 +70,34 @@ use crate::protocol::query::CallbackQuery;
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecallEventRejection {
-    kind: Kind,
+pub struct CallbackRejection {
+    /// The reason, in words.
+    reason: &'static str,
+    /// Whether the query names what the handler asked for, which is not there.
+    layer_missing: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// The query names the recall command, but no layer put an event in the extensions.
-    LayerMissing,
-    /// Not a recall callback: a handler that requires one got another request.
-    NotARecall,
-}
-
-impl RecallEventRejection {
-    /// The rejection for a request without an event in its extensions.
-    fn for_request(parts: &Parts) -> Self {
-        let kind = if CallbackQuery::scan(parts.uri.query()).is_some() {
-            Kind::LayerMissing
-        } else {
-            Kind::NotARecall
-        };
-        Self { kind }
-    }
-
-    /// `true` when a recall callback reached the handler without passing a
-    /// [`RecallLayer`](crate::RecallLayer): the application is wired wrong.
+impl CallbackRejection {
+    /// `true` when a callback reached the handler without passing a
+    /// [`RecallLayer`](crate::RecallLayer) that checks it: the application is wired wrong.
     pub fn is_layer_missing(&self) -> bool {
-        self.kind == Kind::LayerMissing
+        self.layer_missing
     }
 
     /// The HTTP status of the answer: 500 when the layer is missing (the server's fault), 400
-    /// for a request that is not a recall callback.
+    /// for a request that is not what the handler asks for.
     pub fn status(&self) -> StatusCode {
-        match self.kind {
-            Kind::LayerMissing => StatusCode::INTERNAL_SERVER_ERROR,
-            Kind::NotARecall => StatusCode::BAD_REQUEST,
+        if self.is_layer_missing() {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::BAD_REQUEST
         }
     }
 
-    /// The reason put in the acknowledgement's `ErrorInfo`.
+    /// The reason put in the acknowledgement's `ErrorInfo`: "this handler takes only …" for
+    /// another request, or what is missing in front of the handler.
     pub fn reason(&self) -> &'static str {
-        match self.kind {
-            Kind::LayerMissing => "the recall layer is not installed in front of this handler",
-            Kind::NotARecall => "not a Group.CallbackAfterRecallMsg callback",
-        }
+        self.reason
     }
 
     /// The `FAIL` acknowledgement this rejection answers with.
@@ -107,50 +106,165 @@ impl RecallEventRejection {
     }
 }
 
-impl fmt::Display for RecallEventRejection {
+impl fmt::Display for CallbackRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.reason())
+        f.write_str(self.reason)
     }
 }
 
-impl std::error::Error for RecallEventRejection {}
+impl std::error::Error for CallbackRejection {}
 
-impl IntoResponse for RecallEventRejection {
+impl IntoResponse for CallbackRejection {
     fn into_response(self) -> Response {
         json_response(self.status(), self.ack().to_bytes().into())
     }
 }
 
-/// Takes the event the [`RecallLayer`](crate::RecallLayer) checked, in forward mode; any other
-/// request is rejected with a [`RecallEventRejection`], which explains the cases.
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-impl<S: Sync> FromRequestParts<S> for RecallEvent {
-    type Rejection = RecallEventRejection;
+/// Why a recall is not in a request whose query names it.
+const LAYER_MISSING: &str = "the recall layer is not installed in front of this handler";
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<RecallEvent>() {
-            Some(event) => Ok(event.clone()),
-            None => Err(RecallEventRejection::for_request(parts)),
+/// How one argument type is found in a request the layer saw.
+trait Extracted: Sized {
+    /// The reason for another request: what the handler takes, in words.
+    const OTHERWISE: &'static str;
+    /// Why it is missing from a request whose query names it.
+    const MISSING: &'static str = LAYER_MISSING;
+
+    /// It, from the request extensions.
+    fn extract(parts: &Parts) -> Option<Self>;
+
+    /// Whether the query names it (read as the layer reads it): then a missing one means a
+    /// missing layer.
+    fn named(query: Option<&str>) -> bool;
+
+    /// The rejection of a request without it, whose query names it: the layer is missing.
+    const LAYER_MISSING: CallbackRejection = CallbackRejection {
+        reason: Self::MISSING,
+        layer_missing: true,
+    };
+
+    fn required(parts: &Parts) -> Result<Self, CallbackRejection> {
+        match Self::extract(parts) {
+            Some(found) => Ok(found),
+            None if Self::named(parts.uri.query()) => Err(Self::LAYER_MISSING),
+            None => Err(CallbackRejection {
+                reason: Self::OTHERWISE,
+                layer_missing: false,
+            }),
+        }
+    }
+
+    fn optional(parts: &Parts) -> Result<Option<Self>, CallbackRejection> {
+        match Self::extract(parts) {
+            Some(found) => Ok(Some(found)),
+            None if Self::named(parts.uri.query()) => Err(Self::LAYER_MISSING),
+            None => Ok(None),
         }
     }
 }
 
-/// `Option<RecallEvent>`: `Some` for a recall the layer checked, `None` for any other request,
-/// and a rejection only for a recall callback that did not pass the layer.
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-impl<S: Sync> OptionalFromRequestParts<S> for RecallEvent {
-    type Rejection = RecallEventRejection;
+/// Whether the query is a recall callback of one of `kinds`.
+fn recall_of(query: Option<&str>, kinds: RecallKinds) -> bool {
+    CallbackQuery::scan(query, kinds, false).is_some()
+}
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        match parts.extensions.get::<RecallEvent>() {
-            Some(event) => Ok(Some(event.clone())),
-            None => match RecallEventRejection::for_request(parts) {
-                rejection if rejection.is_layer_missing() => Err(rejection),
-                _ => Ok(None),
-            },
-        }
+fn event(parts: &Parts) -> Option<&RecallEvent> {
+    parts.extensions.get::<RecallEvent>()
+}
+
+impl Extracted for RecallEvent {
+    const OTHERWISE: &'static str = "this handler takes only recall callbacks";
+
+    fn extract(parts: &Parts) -> Option<Self> {
+        event(parts).cloned()
+    }
+
+    fn named(query: Option<&str>) -> bool {
+        recall_of(query, RecallKinds::ALL)
     }
 }
+
+/// `Extracted` for one kind of recall: its variant of the event, and its command.
+macro_rules! one_kind {
+    ($kind:ty, $variant:ident, $command:literal) => {
+        impl Extracted for $kind {
+            const OTHERWISE: &'static str =
+                concat!("this handler takes only ", $command, " callbacks");
+
+            fn extract(parts: &Parts) -> Option<Self> {
+                match event(parts)? {
+                    RecallEvent::$variant(recall) => Some(recall.clone()),
+                    _ => None,
+                }
+            }
+
+            fn named(query: Option<&str>) -> bool {
+                recall_of(query, RecallKinds::of([RecallKind::$variant]))
+            }
+        }
+    };
+}
+
+one_kind!(GroupRecall, Group, "Group.CallbackAfterRecallMsg");
+one_kind!(OneToOneRecall, OneToOne, "C2C.CallbackAfterMsgWithDraw");
+one_kind!(
+    OfficialAccountRecall,
+    OfficialAccount,
+    "OfficialAccount.CallbackAfterMsgWithDraw"
+);
+
+impl Extracted for VerifiedCallback {
+    const OTHERWISE: &'static str = "this handler takes only callbacks the recall layer verified";
+    const MISSING: &'static str =
+        "the recall layer is not installed with its guard in front of this handler";
+
+    fn extract(parts: &Parts) -> Option<Self> {
+        if let Some(verified) = parts.extensions.get::<VerifiedCallback>() {
+            return Some(verified.clone());
+        }
+        let event = event(parts)?;
+        Some(VerifiedCallback::new(
+            event.kind().command(),
+            event.context().clone(),
+        ))
+    }
+
+    fn named(query: Option<&str>) -> bool {
+        CallbackQuery::scan(query, RecallKinds::ALL, true).is_some()
+    }
+}
+
+/// `FromRequestParts` and `OptionalFromRequestParts` for a type the layer puts in requests.
+macro_rules! extractor {
+    ($type:ty) => {
+        #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+        impl<S: Sync> FromRequestParts<S> for $type {
+            type Rejection = CallbackRejection;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                _state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                <$type as Extracted>::required(parts)
+            }
+        }
+
+        #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+        impl<S: Sync> OptionalFromRequestParts<S> for $type {
+            type Rejection = CallbackRejection;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                _state: &S,
+            ) -> Result<Option<Self>, Self::Rejection> {
+                <$type as Extracted>::optional(parts)
+            }
+        }
+    };
+}
+
+extractor!(RecallEvent);
+extractor!(GroupRecall);
+extractor!(OneToOneRecall);
+extractor!(OfficialAccountRecall);
+extractor!(VerifiedCallback);

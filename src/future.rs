@@ -12,13 +12,16 @@ use http_body::Body;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
+use crate::accepted::AcceptedRecall;
 use crate::body::{RequestBody, ResponseBody};
 use crate::collect::Collected;
 use crate::handler::HandlerFailure;
 use crate::mode::Mode;
 use crate::protocol::ack::{json_response, Ack};
-use crate::protocol::context::QueryContext;
-use crate::protocol::event::parse_event;
+use crate::protocol::body_error::BodyError;
+use crate::protocol::command::RecallKind;
+use crate::protocol::context::CallbackContext;
+use crate::protocol::event::RecallEvent;
 use crate::protocol::rejection::Rejection;
 use crate::trace::CallbackSpan;
 
@@ -68,7 +71,8 @@ pin_project! {
 /// What to do with a callback once its body is read.
 pub(crate) struct Job<S, H> {
     pub(crate) parts: Parts,
-    pub(crate) context: QueryContext,
+    pub(crate) kind: RecallKind,
+    pub(crate) context: CallbackContext,
     pub(crate) next: Next<S, H>,
     pub(crate) span: CallbackSpan,
 }
@@ -179,7 +183,11 @@ where
                         .map(Collected::into_bytes)
                         .unwrap_or_default();
                     let job = job.take().expect("polled after completion");
-                    match read.and_then(|()| parse_event(&bytes, job.context)) {
+                    let parsed = read.and_then(|()| {
+                        RecallEvent::parse(job.kind, &bytes, job.context)
+                            .map_err(BodyError::into_rejection)
+                    });
+                    match parsed {
                         Err(rejection) => {
                             job.span.refused(&rejection);
                             State::Answer {
@@ -200,7 +208,7 @@ where
                                     }
                                 }
                                 Next::Acknowledge(handler) => State::Handling {
-                                    future: M::handle(handler, event),
+                                    future: M::handle(handler, AcceptedRecall::new(event, bytes)),
                                     span: job.span,
                                 },
                             }

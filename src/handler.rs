@@ -13,8 +13,8 @@ use pin_project_lite::pin_project;
 use tower::util::Oneshot;
 use tower_service::Service;
 
+use crate::accepted::AcceptedRecall;
 use crate::protocol::ack::Ack;
-use crate::protocol::event::RecallEvent;
 
 /// The error a recall handler may return.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -24,19 +24,19 @@ pin_project! {
     /// `poll_ready`, `call` or future is caught here and becomes a [`HandlerPanicked`] error, so
     /// that the layer answers it and the connection lives on.
     #[doc(hidden)]
-    pub struct HandlerFuture<H: Service<RecallEvent>> {
+    pub struct HandlerFuture<H: Service<AcceptedRecall>> {
         #[pin]
-        inner: Oneshot<H, RecallEvent>,
+        inner: Oneshot<H, AcceptedRecall>,
     }
 }
 
-impl<H: Service<RecallEvent>> HandlerFuture<H> {
-    pub(crate) fn new(inner: Oneshot<H, RecallEvent>) -> Self {
+impl<H: Service<AcceptedRecall>> HandlerFuture<H> {
+    pub(crate) fn new(inner: Oneshot<H, AcceptedRecall>) -> Self {
         Self { inner }
     }
 }
 
-impl<H: Service<RecallEvent>> fmt::Debug for HandlerFuture<H> {
+impl<H: Service<AcceptedRecall>> fmt::Debug for HandlerFuture<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HandlerFuture").finish_non_exhaustive()
     }
@@ -44,7 +44,7 @@ impl<H: Service<RecallEvent>> fmt::Debug for HandlerFuture<H> {
 
 impl<H> Future for HandlerFuture<H>
 where
-    H: Service<RecallEvent>,
+    H: Service<AcceptedRecall>,
     H::Error: Into<BoxError>,
 {
     type Output = Result<(), BoxError>;
@@ -119,16 +119,21 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+    use crate::protocol::group::GroupRecall;
+
+    fn accepted(group: &str) -> AcceptedRecall {
+        AcceptedRecall::new(GroupRecall::new(1, group, []).into(), Bytes::new())
+    }
 
     #[tokio::test]
     async fn a_panic_is_told_from_an_error_and_keeps_nothing_of_its_message() {
         for message in ["pool exhausted", "seq 7 failed"] {
             let handler = tower::service_fn(
-                move |_: RecallEvent| -> std::future::Ready<Result<(), Infallible>> {
+                move |_: AcceptedRecall| -> std::future::Ready<Result<(), Infallible>> {
                     panic!("{message}")
                 },
             );
-            let future = HandlerFuture::new(handler.oneshot(RecallEvent::new(1, "@TGS#1", [])));
+            let future = HandlerFuture::new(handler.oneshot(accepted("@TGS#1")));
             let error = future.await.expect_err("a panicking handler is an error");
             assert_eq!(HandlerFailure::of(&error), HandlerFailure::Panicked);
             assert_eq!(error.to_string(), "the recall handler panicked");
@@ -157,8 +162,8 @@ mod tests {
     #[test]
     fn the_future_debug_shows_no_event() {
         let handler =
-            tower::service_fn(|_: RecallEvent| std::future::ready(Ok::<_, Infallible>(())));
-        let future = HandlerFuture::new(handler.oneshot(RecallEvent::new(1, "@TGS#secret", [])));
+            tower::service_fn(|_: AcceptedRecall| std::future::ready(Ok::<_, Infallible>(())));
+        let future = HandlerFuture::new(handler.oneshot(accepted("@TGS#secret")));
         assert_eq!(format!("{future:?}"), "HandlerFuture { .. }");
     }
 }

@@ -5,14 +5,15 @@ use std::sync::Arc;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::accepted::AcceptedRecall;
 use crate::handler::BoxError;
 use crate::mode::{Acknowledge, Forward};
 use crate::policy::Policy;
-use crate::protocol::event::RecallEvent;
 use crate::service::Recall;
 
-/// Layer that applies the [`Recall`] middleware: receives `Group.CallbackAfterRecallMsg`
-/// callbacks for an allowlist of apps and lets every other request through untouched.
+/// Layer that applies the [`Recall`] middleware: receives Tencent Cloud IM's recall callbacks
+/// for an allowlist of apps and lets every other request through untouched (or, with the guard
+/// on, every other callback command once its app and signature are checked).
 ///
 /// Made in one of three ways, each of which checks the whole configuration and returns a
 /// [`ConfigError`](crate::ConfigError) for a mistake:
@@ -48,8 +49,9 @@ impl RecallLayer<Forward> {
         }
     }
 
-    /// Acknowledge mode: each accepted callback's event is passed to `handler`, a tower
-    /// [`Service`] (a closure through [`tower::service_fn`](https://docs.rs/tower/latest/tower/fn.service_fn.html)).
+    /// Acknowledge mode: each accepted callback is passed to `handler`, a tower [`Service`] (a
+    /// closure through [`tower::service_fn`](https://docs.rs/tower/latest/tower/fn.service_fn.html)),
+    /// as an [`AcceptedRecall`]: the event of any of the three kinds, and the body as sent.
     /// When it succeeds the layer answers `OK` itself, without calling the inner service; when
     /// it fails or panics, the layer answers 500 with a `FAIL` acknowledgement, so that
     /// Tencent's log shows the failed callback.
@@ -63,13 +65,13 @@ impl RecallLayer<Forward> {
     ///
     /// ```
     /// use tower::service_fn;
-    /// use tower_tim_recall::{RecallEvent, RecallLayer};
+    /// use tower_tim_recall::{AcceptedRecall, RecallEvent, RecallLayer};
     ///
     /// let (events, mut queue) = tokio::sync::mpsc::channel::<RecallEvent>(1024);
     /// let layer = RecallLayer::new([1400000000], ["the console's callback token"])?
-    ///     .acknowledge(service_fn(move |event: RecallEvent| {
+    ///     .acknowledge(service_fn(move |recall: AcceptedRecall| {
     ///         // `try_send` never waits: a full queue is an error, answered 500.
-    ///         let sent = events.try_send(event);
+    ///         let sent = events.try_send(recall.event);
     ///         async move { sent.map_err(|_| "the recall queue is full") }
     ///     }));
     /// # drop((layer, queue.try_recv()));
@@ -80,7 +82,7 @@ impl RecallLayer<Forward> {
     /// also be `Send + Sync`: capture channels and `Arc`s, not `Cell`s.
     pub fn acknowledge<H>(self, handler: H) -> RecallLayer<Acknowledge<H>>
     where
-        H: Service<RecallEvent> + Clone,
+        H: Service<AcceptedRecall> + Clone,
         H::Error: Into<BoxError>,
     {
         RecallLayer {

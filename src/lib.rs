@@ -1,10 +1,18 @@
-//! Receive Tencent Cloud IM's `Group.CallbackAfterRecallMsg` callback in any tower stack.
+//! Receive Tencent Cloud IM's recall callbacks in any tower stack: group, one-to-one and
+//! official-account messages, verified and typed.
 //!
-//! # The callback
+//! # The callbacks
 //!
-//! When a group message is recalled in Tencent Cloud IM (also sold as Tencent Cloud Chat), by a
-//! user in a client app or by an administrator through the REST API, Tencent's backend sends your
-//! app backend an HTTP `POST` to the callback URL configured in the console:
+//! When a message is recalled in Tencent Cloud IM (also sold as Tencent Cloud Chat), by a user
+//! in a client app or by an administrator through the REST API, Tencent's backend sends your app
+//! backend an HTTP `POST` to the callback URL configured in the console. There are three recall
+//! callbacks, told apart by the `CallbackCommand` query parameter:
+//!
+//! | `CallbackCommand` | recalled | event type | required body fields |
+//! | --- | --- | --- | --- |
+//! | `Group.CallbackAfterRecallMsg` | group messages | [`GroupRecall`] | `GroupId`, `MsgSeqList` with each `MsgSeq` |
+//! | `C2C.CallbackAfterMsgWithDraw` | a one-to-one message | [`OneToOneRecall`] | `From_Account`, `To_Account`, `MsgKey` |
+//! | `OfficialAccount.CallbackAfterMsgWithDraw` | official-account messages | [`OfficialAccountRecall`] | `Official_Account`, `WithdrawMsgList` with each `MsgKey` |
 //!
 //! ```text
 //! POST /im/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI
@@ -14,10 +22,10 @@
 //!  "TopicId":"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic","EventTime":1670574414123}
 //! ```
 //!
-//! and waits two seconds for `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`. With callback
-//! authentication switched on in the console, the URL also carries `RequestTime` (Unix seconds)
-//! and `Sign = hex(SHA-256(token ‖ RequestTime))`. Every callback command of the app (new
-//! messages, joins, recalls…) goes to the same URL, told apart by `CallbackCommand`.
+//! Tencent waits two seconds for `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`. With
+//! callback authentication switched on in the console, the URL also carries `RequestTime` (Unix
+//! seconds) and `Sign = hex(SHA-256(token ‖ RequestTime))`. Every callback command of the app
+//! (new messages, joins, logins, recalls: about sixty) goes to the same URL.
 //!
 //! [`RecallLayer`] is a tower [`Layer`](tower_layer::Layer) that sits in front of an existing
 //! hyper, axum or tonic service and does all of that correctly: it checks the `SdkAppid` against
@@ -25,8 +33,9 @@
 //! `RequestTime` signature; reads the body under a size limit; parses it into a typed
 //! [`RecallEvent`]; and then either forwards the request to your service with the event in its
 //! extensions, or hands the event to a handler and answers the acknowledgement itself. Every other
-//! request, including other callback commands sent to the same URL, passes through untouched and
-//! unbuffered.
+//! request passes through untouched and unbuffered; with the
+//! [guard](#the-other-commands-the-guard) on, the other callback commands are first held to the
+//! same app and signature checks.
 //!
 //! ```toml
 //! [dependencies]
@@ -42,16 +51,24 @@
 //! [`RecallEvent`]; the handler answers with [`Ack`]. With the `axum` feature, `Ack` is an
 //! `IntoResponse` and the handler takes the event as an argument: `Option<RecallEvent>` is
 //! `None` for the other callback commands, which are acknowledged too (without the feature, take
-//! `Option<Extension<RecallEvent>>` and return `Ack::ok().into_http_response()`).
+//! `Option<Extension<RecallEvent>>` and return `Ack::ok().into_http_response()`). A handler can
+//! also take one kind, `Option<OneToOneRecall>` say: see [`CallbackRejection`].
 //!
 //! ```no_run
 //! use axum::{routing::post, Router};
 //! use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
 //!
 //! async fn callback(recall: Option<RecallEvent>) -> Ack {
-//!     if let Some(event) = recall {
-//!         // Tencent waits two seconds: hand slow work to a queue or a task.
-//!         println!("{} message(s) recalled in {}", event.messages.len(), event.group_id);
+//!     // Tencent waits two seconds: hand slow work to a queue or a task.
+//!     match recall {
+//!         Some(RecallEvent::Group(recall)) => {
+//!             println!("{} message(s) recalled in {}", recall.messages.len(), recall.group_id)
+//!         }
+//!         Some(RecallEvent::OneToOne(recall)) => {
+//!             println!("{} recalled {} to {}", recall.from_account, recall.msg_key, recall.to_account)
+//!         }
+//!         Some(event) => println!("recalled: {:?}", event.dedup_keys().collect::<Vec<_>>()),
+//!         None => {} // another callback command
 //!     }
 //!     Ack::ok()
 //! }
@@ -73,19 +90,60 @@
 //! its path; `Router::route_layer` puts it in front of the routes added before it only. A
 //! handler that takes `RecallEvent` or `Option<RecallEvent>` but is reached by a recall callback
 //! that no layer checked answers 500 with `FAIL` and "the recall layer is not installed in front
-//! of this handler", rather than take the callback as checked: see [`RecallEventRejection`].
+//! of this handler", rather than take the callback as checked: see [`CallbackRejection`].
 //!
-//! The `server` example is this receiver on one route (`route_layer`), with an access log and
-//! flags: `cargo run --example server`.
+//! The `server` example is this receiver on one route (`route_layer`), with the guard on, an
+//! access log and flags: `cargo run --example server`.
+//!
+//! # The events
+//!
+//! [`RecallEvent`] is an enum over the three kinds, `#[non_exhaustive]` so that a kind Tencent
+//! adds later can be added without breaking a `match`. Each kind's type has Tencent's field
+//! names in serde and Rust names in code, and carries the callback's
+//! [`CallbackContext`]: the app, the end user's `ClientIP`, the `OptPlatform` and the verified
+//! `RequestTime`, from the URL.
+//!
+//! - **Deduplication.** No callback carries a delivery ID, and Tencent sends one again when
+//!   retries are on. [`RecallEvent::dedup_keys`] gives one [`DedupKey`] per recalled message:
+//!   (`SdkAppid`, `GroupId`, `TopicId`, `MsgSeq`) for a group, (`SdkAppid`, `MsgKey`)
+//!   one-to-one, (`SdkAppid`, `Official_Account`, `MsgKey`) for an official account.
+//! - **Fields the crate does not model.** Tencent adds fields over time. In forward mode the
+//!   inner service reads the body as it was sent, the very bytes the layer parsed; in
+//!   acknowledge mode the handler gets an [`AcceptedRecall`], the event next to the same bytes.
+//! - **Queues.** Serialized, an event is one JSON object with Tencent's names,
+//!   `CallbackCommand` first, the query context beside the body's fields; it reads back whole.
+//! - **Without HTTP.** [`RecallEvent::parse`] reads a body of a kind with a query context
+//!   under the layer's rules and errors ([`BodyError`]), for a queue consumer or another
+//!   transport.
+//!
+//! ```
+//! use tower_tim_recall::{CallbackContext, RecallEvent, RecallKind};
+//!
+//! let body = br##"{"CallbackCommand":"OfficialAccount.CallbackAfterMsgWithDraw",
+//!     "Official_Account":"#TOA#_123","WithdrawMsgList":[{"MsgKey":"71_1_1698741698"}],
+//!     "EventTime":1670574414123}"##;
+//! let event = RecallEvent::parse(RecallKind::OfficialAccount, body, CallbackContext::new(1400000000))?;
+//! assert_eq!(event.kind(), RecallKind::OfficialAccount);
+//! assert_eq!(event.dedup_keys().count(), 1);
+//! let queued = serde_json::to_string(&event).unwrap();
+//! assert!(queued.starts_with(r#"{"CallbackCommand":"OfficialAccount.CallbackAfterMsgWithDraw","SdkAppid":1400000000,"#));
+//! assert_eq!(serde_json::from_str::<RecallEvent>(&queued).unwrap(), event);
+//! # Ok::<(), tower_tim_recall::BodyError>(())
+//! ```
+//!
+//! A layer takes all three kinds by default;
+//! [`recalls`](RecallLayerBuilder::recalls) narrows that down, and a kind it does not take is
+//! passed on as any other command.
 //!
 //! # Acknowledge mode: the layer answers
 //!
 //! For a stack with no JSON route of its own (a tonic gRPC server, say), or when all you want is
-//! the event: the layer passes each accepted event to a handler, a closure or a tower
-//! [`Service`](tower_service::Service), and answers `OK` itself without calling the inner
-//! service. Tencent waits two seconds: hand slow work on, as here to a bounded channel.
-//! `try_send` never waits: when the queue is full, the handler fails and the layer answers 500,
-//! so Tencent's log shows the lost callback, and memory stays bounded when the consumer lags.
+//! the event: the layer passes each accepted recall, an [`AcceptedRecall`], to a handler, a
+//! closure or a tower [`Service`](tower_service::Service), and answers `OK` itself without
+//! calling the inner service. Tencent waits two seconds: hand slow work on, as here to a
+//! bounded channel. `try_send` never waits: when the queue is full, the handler fails and the
+//! layer answers 500, so Tencent's log shows the lost callback, and memory stays bounded when
+//! the consumer lags.
 //!
 //! ```
 //! use std::time::{SystemTime, UNIX_EPOCH};
@@ -94,14 +152,15 @@
 //! use http_body_util::{BodyExt, Full};
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
 //! use tower_tim_recall::testing::sign;
-//! use tower_tim_recall::{RecallEvent, RecallLayer};
+//! use tower_tim_recall::{AcceptedRecall, RecallEvent, RecallLayer};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), tower_tim_recall::ConfigError> {
 //! let token = "the console's callback token";
 //! let (events, mut received) = tokio::sync::mpsc::channel(1024);
-//! let handler = service_fn(move |event: RecallEvent| {
-//!     let sent = events.try_send(event);
+//! let handler = service_fn(move |accepted: AcceptedRecall| {
+//!     // `accepted.body` holds the body as sent, for fields the event does not model.
+//!     let sent = events.try_send(accepted.event);
 //!     async move { sent.map_err(|_| "the recall queue is full") }
 //! });
 //! let service = ServiceBuilder::new()
@@ -114,18 +173,19 @@
 //! // Tencent's side: a callback signed at the current time.
 //! let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
 //! let callback = Request::post(format!(
-//!     "/im/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
+//!     "/im/callback?SdkAppid=1400000000&CallbackCommand=C2C.CallbackAfterMsgWithDraw\
 //!      &contenttype=json&RequestTime={now}&Sign={}",
 //!     sign(token, now),
 //! ))
-//! .body(Full::from(r#"{"GroupId":"@TGS#2J4SZEAEL","MsgSeqList":[{"MsgSeq":1}]}"#))
+//! .body(Full::from(r#"{"From_Account":"jared","To_Account":"Jonh","MsgKey":"48374_2837546_1557481126"}"#))
 //! .unwrap();
 //! let response = service.oneshot(callback).await.unwrap();
 //!
 //! assert_eq!(response.status(), StatusCode::OK);
 //! let answer = response.into_body().collect().await.unwrap().to_bytes();
 //! assert_eq!(answer, r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}"#);
-//! assert_eq!(received.recv().await.unwrap().group_id, "@TGS#2J4SZEAEL");
+//! let Some(RecallEvent::OneToOne(recall)) = received.recv().await else { unreachable!() };
+//! assert_eq!(recall.msg_key, "48374_2837546_1557481126");
 //! # Ok(())
 //! # }
 //! ```
@@ -158,7 +218,7 @@
 //! ```
 //! use std::time::Duration;
 //! use tower::{service_fn, ServiceBuilder};
-//! use tower_tim_recall::{RecallEvent, RecallLayer};
+//! use tower_tim_recall::{AcceptedRecall, RecallEvent, RecallLayer};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), tower_tim_recall::ConfigError> {
@@ -173,8 +233,8 @@
 //!     // A handler still running after 1.5 s is answered 500, before Tencent gives up.
 //!     .timeout(Duration::from_millis(1500))
 //!     // `try_send` never waits: a full queue is an error, answered 500.
-//!     .service(service_fn(move |event: RecallEvent| {
-//!         std::future::ready(events.try_send(event))
+//!     .service(service_fn(move |accepted: AcceptedRecall| {
+//!         std::future::ready(events.try_send(accepted.event))
 //!     }));
 //! let layer = RecallLayer::new([1400000000], ["the console's callback token"])?
 //!     .acknowledge(handler);
@@ -241,7 +301,7 @@
 //!
 //! async fn app(request: Request<RequestBody<Incoming>>) -> Result<Response<Full<Bytes>>, Infallible> {
 //!     if let Some(event) = request.extensions().get::<RecallEvent>() {
-//!         println!("recalled in {}", event.group_id);
+//!         println!("{} recalled: {:?}", event.kind(), event.dedup_keys().collect::<Vec<_>>());
 //!     }
 //!     Ok(Ack::ok().into_http_response())
 //! }
@@ -269,13 +329,13 @@
 //! });
 //!
 //! // Tencent's side, played by the `testing` feature over a hyper client connection.
-//! # use tower_tim_recall::{testing::{read_ack, Callback}, RecalledMessage};
+//! # use tower_tim_recall::{testing::{read_ack, Callback}, GroupRecall, RecalledMessage};
 //! # let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
 //! # let (mut sender, connection) =
 //! #     hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
 //! # tokio::spawn(connection);
-//! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
-//! let callback = Callback::new(&event).signed("the console's callback token");
+//! let event = GroupRecall::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
+//! let callback = Callback::new(event).signed("the console's callback token");
 //! let mut request = callback.request::<Full<Bytes>>();
 //! request.headers_mut().insert(http::header::HOST, addr.to_string().parse().unwrap());
 //! let (status, ack) = read_ack(sender.send_request(request).await.unwrap()).await;
@@ -290,23 +350,26 @@
 //!
 //! A tonic server serves HTTP/2 gRPC; `accept_http1(true)` lets the same port take Tencent's
 //! HTTP/1.1 callback, and the layer in acknowledge mode answers it. gRPC requests, streaming
-//! ones included, pass through untouched and unbuffered. Tencent's *other* callback commands
-//! would reach tonic and get its answer to an unknown gRPC method (HTTP 200, `grpc-status: 12`,
-//! no body), which Tencent records as failed, so give the callback URL a route that
-//! acknowledges them:
+//! ones included, carry no `CallbackCommand`: they pass through untouched and unbuffered, guard
+//! or not. Tencent's *other* callback commands would reach tonic and get its answer to an
+//! unknown gRPC method (HTTP 200, `grpc-status: 12`, no body), which Tencent records as failed,
+//! so give the callback URL a route that acknowledges them:
 //!
 //! ```no_run
 //! use axum::routing::post;
 //! use tonic::service::Routes;
 //! use tower::service_fn;
-//! use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
+//! use tower_tim_recall::{AcceptedRecall, Ack, RecallLayer};
 //!
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let (_reporter, health) = tonic_health::server::health_reporter();
-//! let recall = RecallLayer::new([1400000000], ["the console's callback token"])?
-//!     .acknowledge(service_fn(|event: RecallEvent| {
-//!         println!("recalled in {}", event.group_id);
+//! let recall = RecallLayer::builder()
+//!     .signed_app(1400000000, ["the console's callback token"])
+//!     .guard_other_commands() // the other commands are checked before the route takes them
+//!     .build()?
+//!     .acknowledge(service_fn(|accepted: AcceptedRecall| {
+//!         println!("recalled: {}", String::from_utf8_lossy(&accepted.body));
 //!         std::future::ready(Ok::<_, std::convert::Infallible>(()))
 //!     }));
 //! let routes = Routes::new(health)
@@ -341,7 +404,7 @@
 //!     trace::TraceLayer,
 //! };
 //! use tower_tim_recall::testing::{read_ack, Callback};
-//! use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage};
+//! use tower_tim_recall::{Ack, GroupRecall, RecallEvent, RecallLayer, RecalledMessage};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), tower_tim_recall::ConfigError> {
@@ -355,8 +418,8 @@
 //!     .layer(RecallLayer::new([1400000000], ["the console's callback token"])?)
 //!     .service(app);
 //!
-//! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
-//! let callback = Callback::new(&event).signed("the console's callback token");
+//! let event = GroupRecall::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
+//! let callback = Callback::new(event).signed("the console's callback token");
 //! let response = service.oneshot(callback.request::<axum::body::Body>()).await.unwrap();
 //! let (status, ack) = read_ack(response).await;
 //! assert!(status.is_success() && ack.is_ok());
@@ -398,28 +461,67 @@
 //! # Testing a service behind the layer
 //!
 //! With the `testing` feature, [`testing::Callback`] builds callbacks exactly as Tencent's
-//! backend does (query, signature at a chosen time, body from a typed event or raw JSON), so a
-//! test drives the whole service with `oneshot`, no Tencent account needed; see the
-//! [`testing`] module.
+//! backend does (query, signature at a chosen time, body from a typed event of any kind or raw
+//! JSON under any command), so a test drives the whole service with `oneshot`, no Tencent
+//! account needed; see the [`testing`] module.
+//!
+//! # The other commands: the guard
+//!
+//! Every callback command of an app arrives at the one URL, with the same `SdkAppid` and, with
+//! authentication on, the same `Sign` / `RequestTime`. The layer knows the allowlist and the
+//! tokens, so it can guard the whole URL:
+//! [`guard_other_commands`](RecallLayerBuilder::guard_other_commands) holds every request that
+//! carries a `CallbackCommand` other than the recalls it takes to the `SdkAppid` row (403) and
+//! the signature row (401) of the table below. Both are decided from the query; the body is
+//! left untouched and unbuffered, and no other row applies (the method, `contenttype` and body
+//! of another command are the inner service's business). A request that passes goes on with a
+//! [`VerifiedCallback`] in its extensions: the command and the verified [`CallbackContext`]
+//! (with the `axum` feature, a handler takes it as an argument).
+//!
+//! ```
+//! use tower_tim_recall::RecallLayer;
+//!
+//! let layer = RecallLayer::builder()
+//!     .signed_app(1400000000, ["the console's callback token"])
+//!     .guard_other_commands()
+//!     .build()?;
+//! # let _ = layer;
+//! # Ok::<(), tower_tim_recall::ConfigError>(())
+//! ```
+//!
+//! With the guard off (the default), the other commands pass through exactly like any other
+//! request. Guard or not, a request without `CallbackCommand` is not a callback and is never
+//! refused: a health check, or a gRPC call on the same port.
+//!
+//! Tencent's console has a button that checks the callback URL, and Tencent does not document
+//! the request it sends. What the layer answers follows from the rules above: a probe without
+//! `CallbackCommand` goes to the inner service, like any request, so the route behind the layer
+//! decides (the `server` example acknowledges it); a probe with another `CallbackCommand`
+//! passes the guard when it carries the app and, for a signed app, a valid signature, as every
+//! request from Tencent does, and is refused with 403 or 401 otherwise. Nothing here guesses at
+//! a probe's shape: a request the layer cannot verify is never let through as one.
 //!
 //! # What the layer answers
 //!
 //! The decision table: the rows apply in this order, and the first that matches answers. Only
-//! the body rows read the body.
+//! the body rows read the body. The three recall commands take every row; another command,
+//! with the guard on, takes the `SdkAppid` and signature rows only.
 //!
 //! | request | answer | `ErrorInfo` |
 //! | --- | --- | --- |
-//! | no `CallbackCommand=Group.CallbackAfterRecallMsg` in the query | passed to the inner service untouched, body streamed | |
-//! | the recall command, not `POST` | 405 | `callbacks must be sent with POST` |
+//! | no `CallbackCommand`; another command with the guard off; a recall command the layer does not take (see [`recalls`](RecallLayerBuilder::recalls)) | passed to the inner service untouched, body streamed | |
+//! | a recall command, not `POST` | 405 | `callbacks must be sent with POST` |
 //! | `SdkAppid` missing, not a decimal integer, repeated, or not in the allowlist | 403, body never read | `SdkAppid is missing`, `… is not a decimal integer`, `… is repeated`, `… is not allowed` |
 //! | the app is signed, and `RequestTime` / `Sign` missing, repeated or malformed | 401, body never read | `RequestTime is missing`, `… is repeated`, `… is not a decimal number of seconds`; `Sign is missing`, `… is repeated`, `… is not 64 hexadecimal digits` |
-//! | the app is signed, and `RequestTime` outside the time window, or `Sign` matching none of its tokens | 401, body never read | `RequestTime is outside the allowed time window`, `Sign does not match` |
+//! | the app is signed, and `RequestTime` older than the window allows, or further in the future, or `Sign` matching none of its tokens | 401, body never read | `RequestTime is too old`, `RequestTime is too far in the future`, `Sign does not match` |
+//! | another command with the guard on, past the rows above | passed to the inner service with a [`VerifiedCallback`], body streamed | |
 //! | `CallbackCommand` repeated, or `contenttype` other than `json` | 400, body never read | `CallbackCommand is repeated`, `contenttype is not json`, `contenttype is repeated` |
 //! | body over the limit, by `Content-Length` or the body's size hint | 413, body never read | `body is larger than the limit` |
 //! | body over the limit while reading | 413 | `body is larger than the limit` |
 //! | body fails while reading | 400 | `body could not be read` |
 //! | body not one JSON object, not UTF-8, nested deeper than 127 levels | 400 | `body is not a JSON object`, `body is not UTF-8`, `body is nested too deep` |
-//! | body not a recall event: `GroupId` or `MsgSeqList` missing, a field of the wrong type or given twice, trailing text, the body's `CallbackCommand` not the query's | 400 | ``invalid body: `` and what serde_json found, as in ``invalid body: missing field `GroupId` at line 1 column 29`` (at most 160 bytes) |
+//! | the body's `CallbackCommand` not the query's (a group body under the one-to-one command, say) | 400 | `the body's CallbackCommand is not the query's` |
+//! | body not an event of its kind: a required field missing, a field of the wrong type or given twice, trailing text | 400 | ``invalid body: `` and what serde_json found, as in ``invalid body: missing field `GroupId` at line 1 column 29`` (at most 160 bytes) |
 //! | valid | forwarded with the event, or acknowledged `OK` by the layer | |
 //!
 //! Every refusal is answered by the layer with `Content-Type: application/json` and
@@ -432,11 +534,27 @@
 //! An unsigned app's callbacks skip the 401 rows: their `Sign` and `RequestTime` are ignored.
 //!
 //! Query parameters are matched by name, as Tencent spells them (case-sensitive), after
-//! percent-decoding; `contenttype` is compared case-insensitively. A `RequestTime` must be the
-//! plain decimal Unix time in seconds (no sign, no leading zero) within the window, 60 seconds
-//! either way by default; `Sign` is compared in constant time over its decoded bytes, so
-//! upper-case hex is accepted too. Unknown body fields are ignored, and `EventTime` is read as a
-//! number or a string of digits, as Tencent's documentation shows both.
+//! percent-decoding; `contenttype` is compared case-insensitively. When the query names several
+//! commands, the first recall command the layer takes decides the kind, and the request is
+//! refused as repeated: which callback it is would be a guess. A `RequestTime` must be the
+//! plain decimal Unix time in seconds (no sign, no leading zero) within the window; `Sign` is
+//! compared in constant time over its decoded bytes, so upper-case hex is accepted too. A
+//! body's `CallbackCommand`, when present and not `null`, must be the query's. Unknown body
+//! fields are ignored, whatever the body says of the query parameters is too, and `EventTime`
+//! is read as a number or a string of digits, as Tencent's documentation shows both. The
+//! one-to-one body comes in two editions of Tencent's documentation, one with `UnreadMsgNum`
+//! (any integer, `-1` included), the other with `EventTime`: both are optional.
+//!
+//! # The time window
+//!
+//! Tencent's rule is that a `RequestTime` more than a minute from the current time is invalid.
+//! The layer has two bounds, each 60 seconds by default and each set on its own:
+//! [`max_age`](RecallLayerBuilder::max_age), how far in the past, and
+//! [`max_ahead`](RecallLayerBuilder::max_ahead), how far in the future; the 401 says which was
+//! broken. Two bounds because a symmetric window lets a callback stamped in the future be
+//! replayed for twice the window: a request signed 60 s ahead is good from the moment it is
+//! captured until 60 s after its stamp, two minutes in all. Keep `max_ahead` at what the
+//! clocks may disagree by, and `max_age` at how late Tencent's delivery may be.
 //!
 //! # Apps, tokens and rotation
 //!
@@ -449,18 +567,19 @@
 //! - [`RecallLayer::unsigned`]`(apps)`: apps whose console has callback authentication off
 //!   (see Security below);
 //! - [`RecallLayer::builder`]: app by app, each with its own tokens or none, and the time
-//!   window, the body limit and the clock. It requires signatures unless
+//!   window's bounds, the body limit, the recall kinds taken, the guard and the clock. It
+//!   requires signatures unless
 //!   [`allow_unsigned_apps`](RecallLayerBuilder::allow_unsigned_apps) is called.
 //!
 //! The mistakes: no app, an app twice, an empty token or token set, a token that starts or ends
 //! with whitespace (as one read from a file with its line break does), an unsigned app in the
-//! builder without `allow_unsigned_apps`. Each app takes a set of tokens, any of which
-//! verifies: while a token is changed in the console, callbacks signed with the old and the new
-//! token both arrive, so list both until the change is done.
+//! builder without `allow_unsigned_apps`, an empty set of recall kinds. Each app takes a set of
+//! tokens, any of which verifies: while a token is changed in the console, callbacks signed
+//! with the old and the new token both arrive, so list both until the change is done.
 //!
 //! ```
 //! use std::time::Duration;
-//! use tower_tim_recall::RecallLayer;
+//! use tower_tim_recall::{RecallKind, RecallLayer};
 //!
 //! # fn main() -> Result<(), tower_tim_recall::ConfigError> {
 //! // One token for every app, two while it is rotated.
@@ -472,8 +591,11 @@
 //!     .signed_app(1400000001, ["staging-token"])
 //!     .unsigned_app(1400000002)
 //!     .allow_unsigned_apps()
-//!     .time_window(Duration::from_secs(30))
+//!     .max_age(Duration::from_secs(30))
+//!     .max_ahead(Duration::from_secs(5))
 //!     .body_limit(16 * 1024)
+//!     .recalls([RecallKind::Group, RecallKind::OneToOne])
+//!     .guard_other_commands()
 //!     .build()?;
 //! # drop((common, layer));
 //! # Ok(())
@@ -491,34 +613,42 @@
 //! [`signed_app`](RecallLayerBuilder::signed_app), not [`RecallLayer::unsigned`]. Tencent's
 //! signature covers the token and `RequestTime`, not the body: serve the callback URL over
 //! HTTPS, or a body can be changed in transit. A captured signed URL can be replayed within the
-//! time window; keep the window short. `ClientIP` is the end user's address as Tencent reports
-//! it, not the sender's: never use it for access control. No token appears in `Debug` output,
-//! error texts or answers.
+//! time window; keep both bounds short (see [the time window](#the-time-window)). The other
+//! commands at the URL are not checked unless the [guard](#the-other-commands-the-guard) is
+//! on: turn it on when the inner service acts on them. `ClientIP` is the end user's address as
+//! Tencent reports it, not the sender's: never use it for access control. No token appears in
+//! `Debug` output, error texts or answers.
 //!
 //! # Tracing
 //!
-//! With the `tracing` feature, the layer reports each recall callback to
-//! [`tracing`](https://docs.rs/tracing).
-//! Only requests that name the recall command get a span; every other request passes through
-//! without a trace of this layer. The span, `recall_callback` at `INFO` (a child of the span
-//! current when the service is called, such as tower-http's `TraceLayer` request span), has
-//! these fields:
+//! With the `tracing` feature, the layer reports each callback it acts on to
+//! [`tracing`](https://docs.rs/tracing). Only requests that name a recall command it takes get
+//! a span, and, with the guard on, those that name another command; every other request
+//! passes through without a trace of this layer. The span, `recall_callback` at `INFO` (a
+//! child of the span current when the service is called, such as tower-http's `TraceLayer`
+//! request span), has these fields:
 //!
 //! | field | value |
 //! | --- | --- |
+//! | `CallbackCommand` | the recall's command |
 //! | `SdkAppid` | the app, as soon as the query names one as a number (also when it is refused) |
-//! | `GroupId` | the group, once the body is parsed |
+//! | `GroupId` | the group of a group recall, once the body is parsed |
 //! | `messages` | how many messages were recalled, once the body is parsed |
 //! | `decision` | `forwarded`, `acknowledged`, `refused` (a 4xx answer) or `failed` (the acknowledge-mode handler failed: 500) |
 //! | `status` | the status the layer answered with; none for `forwarded`, where the inner service answers |
 //!
+//! Another command under the guard gets a `guarded_callback` span at `INFO`, with its
+//! `CallbackCommand`, `SdkAppid`, a `decision` of `passed` or `refused`, and the `status` of a
+//! refusal.
+//!
 //! The decision is also one event inside the span:
-//! - `INFO` for an accepted callback (`recall callback forwarded` / `acknowledged`);
-//! - `WARN` for a refusal, with `status` and the refusal's fixed `reason`, because each one is
-//!   either a callback from Tencent that is lost (a token rotated in the console but not here, an
-//!   app missing from the layer, a body the layer cannot read) or a request that did not come
-//!   from Tencent: both are worth an operator's look. A flood of them is a flood of bad
-//!   requests; rate-limit logs in the subscriber if needed;
+//! - `INFO` for an accepted callback (`recall callback forwarded` / `acknowledged`, `guarded
+//!   callback passed`);
+//! - `WARN` for a refusal (`callback refused`), with `status` and the refusal's fixed `reason`,
+//!   because each one is either a callback from Tencent that is lost (a token rotated in the
+//!   console but not here, an app missing from the layer, a body the layer cannot read) or a
+//!   request that did not come from Tencent: both are worth an operator's look. A flood of
+//!   them is a flood of bad requests; rate-limit logs in the subscriber if needed;
 //! - `ERROR` when the acknowledge-mode handler returned an error.
 //!
 //! Never recorded: a token, the `Sign` value, the body, or the handler's error (it may carry
@@ -554,7 +684,8 @@
 //!   400. Arrays and objects may nest 127 levels, as deep as `serde_json` parses into a
 //!   `Value`, so that the inner service can always parse what it is handed; deeper nesting
 //!   anywhere is refused with 400, without recursion. Fields the layer reads are range-checked
-//!   (`MsgSeq` of `-1`, `1.5`, `4294967296` or `1e400` is refused) and may not be given twice;
+//!   (`MsgSeq` of `-1`, `1.5`, `4294967296` or `1e400` is refused, and so is an `UnreadMsgNum`
+//!   outside the 64-bit integers) and may not be given twice;
 //!   fields it skips are checked for JSON syntax only, so a repeated unknown key, a `1e400` or
 //!   a lone `\ud800` there is passed on as sent. A NUL byte is refused as JSON refuses it; an
 //!   escaped `\u0000` inside a string is a character like any other.
@@ -568,8 +699,8 @@
 //! # Bodies and types
 //!
 //! The inner service receives `Request<`[`RequestBody<B>`](RequestBody)`>`: the original body
-//! streamed for requests that are not recall callbacks, the bytes the layer read for forwarded
-//! callbacks. Responses are `Response<`[`ResponseBody<B>`](ResponseBody)`>`: the inner service's
+//! streamed for requests that are not recall callbacks (other commands passed by the guard
+//! included), the bytes the layer read for forwarded callbacks. Responses are `Response<`[`ResponseBody<B>`](ResponseBody)`>`: the inner service's
 //! body or the layer's acknowledgement. Both bodies require `Data = Bytes`, as hyper's, axum's
 //! and tonic's bodies have.
 //!
@@ -577,16 +708,16 @@
 //!
 //! | feature | what it adds |
 //! | --- | --- |
-//! | `axum` | `IntoResponse` for [`Ack`]; [`RecallEvent`] and `Option<RecallEvent>` as handler arguments, rejected with [`RecallEventRejection`] |
+//! | `axum` | `IntoResponse` for [`Ack`]; [`RecallEvent`], each kind's type and [`VerifiedCallback`], each also as an `Option`, as handler arguments, rejected with [`CallbackRejection`] |
 //! | `testing` | the [`testing`] module: callbacks as Tencent sends them, [`testing::read_ack`] for the answers, and [`testing::sign`] |
-//! | `tracing` | a span for each recall callback and an event for the layer's decision (see [Tracing](#tracing)) |
+//! | `tracing` | a span for each callback the layer acts on and an event for its decision (see [Tracing](#tracing)) |
 //!
 //! # Examples
 //!
 //! In the repository's `examples/` folder, each runnable with `cargo run --example NAME`:
 //! `server` (axum), `hyper_server`, `tonic_server`, `tower_stack` (tower-http layers around the
 //! recall layer), and `simulate` (`cargo run --example simulate --features testing`), which
-//! plays Tencent's backend against any of them.
+//! plays Tencent's backend against any of them, with each kind of recall and other commands.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // The guide links to items of the `axum` and `testing` features, which exist only with them;
 // docs.rs and CI document every feature, where each link is checked.
@@ -597,6 +728,7 @@
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
+mod accepted;
 mod body;
 mod builder;
 mod clock;
@@ -620,23 +752,32 @@ mod test_support;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod trace;
+mod verified;
 
+pub use accepted::AcceptedRecall;
 pub use body::{RequestBody, ResponseBody};
 pub use builder::RecallLayerBuilder;
 pub use config_error::ConfigError;
 #[cfg(feature = "axum")]
-pub use extract::RecallEventRejection;
+pub use extract::CallbackRejection;
 pub use future::ResponseFuture;
 pub use layer::RecallLayer;
 pub use mode::{Acknowledge, Forward, Mode};
 pub use protocol::ack::{Ack, ActionStatus};
 pub use protocol::app::SdkAppId;
-pub use protocol::command::RECALL_COMMAND;
-pub use protocol::event::{RecallEvent, RecalledMessage};
+pub use protocol::body_error::BodyError;
+pub use protocol::command::RecallKind;
+pub use protocol::context::CallbackContext;
+pub use protocol::dedup::DedupKey;
+pub use protocol::event::RecallEvent;
+pub use protocol::group::{GroupRecall, RecalledMessage};
 pub use protocol::group_type::GroupType;
 pub use protocol::millis::UnixMillis;
+pub use protocol::official_account::{OfficialAccountRecall, WithdrawnMessage};
+pub use protocol::one_to_one::OneToOneRecall;
 pub use protocol::platform::Platform;
 pub use service::Recall;
+pub use verified::VerifiedCallback;
 
 // The README's Rust snippets compile.
 #[cfg(all(doctest, feature = "axum"))]

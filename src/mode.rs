@@ -7,17 +7,17 @@ use std::future::Future;
 use tower::ServiceExt;
 use tower_service::Service;
 
+use crate::accepted::AcceptedRecall;
 use crate::handler::{BoxError, HandlerFuture};
-use crate::protocol::event::RecallEvent;
 
 /// Forward mode, the default: an accepted callback goes on to the inner service with its
-/// [`RecallEvent`] in the request extensions and its body bytes still readable; the inner
-/// service answers (see [`Ack`](crate::Ack)).
+/// [`RecallEvent`](crate::RecallEvent) in the request extensions and its body bytes still
+/// readable; the inner service answers (see [`Ack`](crate::Ack)).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Forward;
 
-/// Acknowledge mode: an accepted callback's [`RecallEvent`] goes to a handler, and the layer
-/// answers Tencent's `OK` acknowledgement itself without calling the inner service.
+/// Acknowledge mode: an accepted callback goes to a handler as an [`AcceptedRecall`], and the
+/// layer answers Tencent's `OK` acknowledgement itself without calling the inner service.
 ///
 /// Chosen with [`RecallLayer::acknowledge`](crate::RecallLayer::acknowledge).
 #[derive(Clone)]
@@ -45,7 +45,7 @@ pub trait Mode: sealed::Dispatch {}
 impl Mode for Forward {}
 impl<H> Mode for Acknowledge<H>
 where
-    H: Service<RecallEvent> + Clone,
+    H: Service<AcceptedRecall> + Clone,
     H::Error: Into<BoxError>,
 {
 }
@@ -63,8 +63,8 @@ pub(crate) mod sealed {
         /// The handler for the next callback, or `None` to forward to the inner service.
         fn handler(&self) -> Option<Self::Handler>;
 
-        /// Starts the handler's work on `event`.
-        fn handle(handler: Self::Handler, event: RecallEvent) -> Self::Future;
+        /// Starts the handler's work on `recall`.
+        fn handle(handler: Self::Handler, recall: AcceptedRecall) -> Self::Future;
     }
 }
 
@@ -76,14 +76,14 @@ impl sealed::Dispatch for Forward {
         None
     }
 
-    fn handle(handler: Infallible, _event: RecallEvent) -> Self::Future {
+    fn handle(handler: Infallible, _recall: AcceptedRecall) -> Self::Future {
         match handler {}
     }
 }
 
 impl<H> sealed::Dispatch for Acknowledge<H>
 where
-    H: Service<RecallEvent> + Clone,
+    H: Service<AcceptedRecall> + Clone,
     H::Error: Into<BoxError>,
 {
     type Handler = H;
@@ -93,7 +93,7 @@ where
         Some(self.handler.clone())
     }
 
-    fn handle(handler: H, event: RecallEvent) -> HandlerFuture<H> {
-        HandlerFuture::new(handler.oneshot(event))
+    fn handle(handler: H, recall: AcceptedRecall) -> HandlerFuture<H> {
+        HandlerFuture::new(handler.oneshot(recall))
     }
 }

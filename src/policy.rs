@@ -8,8 +8,9 @@ use http_body::SizeHint;
 
 use crate::clock::Clock;
 use crate::protocol::app::SdkAppId;
-use crate::protocol::context::QueryContext;
-use crate::protocol::query::CallbackQuery;
+use crate::protocol::command::RecallKinds;
+use crate::protocol::context::CallbackContext;
+use crate::protocol::query::{CallbackQuery, Scanned};
 use crate::protocol::rejection::Rejection;
 use crate::protocol::signature::{TokenSet, Verifier};
 
@@ -33,33 +34,48 @@ impl fmt::Debug for Credentials {
 
 /// The layer's configuration, complete and checked by the builder, shared by every clone of
 /// the layer and its services.
+#[derive(Clone)]
 pub(crate) struct Policy {
     /// Allowed apps, sorted by SDKAppID, each once, with their credentials.
     apps: Box<[(SdkAppId, Credentials)]>,
-    /// How far `RequestTime` may be from the clock, either way, in seconds.
-    pub(crate) window_secs: u64,
+    /// How far `RequestTime` may be behind the clock, in seconds.
+    pub(crate) max_age: u64,
+    /// How far `RequestTime` may be ahead of the clock, in seconds.
+    pub(crate) max_ahead: u64,
     /// The largest callback body read, in bytes.
     pub(crate) body_limit: usize,
     pub(crate) clock: Clock,
+    /// The recall callbacks the layer takes.
+    pub(crate) recalls: RecallKinds,
+    /// Whether other callback commands are held to the app and signature rows.
+    pub(crate) guard: bool,
 }
 
 impl Policy {
-    /// A policy for these apps, each with its credentials. The builder has checked that there
-    /// is at least one app and that no app is given twice.
-    pub(crate) fn new(
-        mut apps: Vec<(SdkAppId, Credentials)>,
-        window_secs: u64,
-        body_limit: usize,
-        clock: Clock,
-    ) -> Self {
+    /// The policy for these apps, each with its credentials. The builder has checked that there
+    /// is at least one app, that no app is given twice, and that some recall is taken.
+    pub(crate) fn new(mut apps: Vec<(SdkAppId, Credentials)>, settings: Policy) -> Self {
         apps.sort_unstable_by_key(|(app, _)| *app);
         debug_assert!(!apps.is_empty());
         debug_assert!(apps.windows(2).all(|pair| pair[0].0 != pair[1].0));
+        debug_assert!(!settings.recalls.is_empty());
         Self {
             apps: apps.into_boxed_slice(),
-            window_secs,
-            body_limit,
-            clock,
+            ..settings
+        }
+    }
+
+    /// The settings of a policy, before its apps: 60 seconds either way, 64 KiB, the system
+    /// clock, every recall, the guard off.
+    pub(crate) fn defaults() -> Self {
+        Self {
+            apps: Box::new([]),
+            max_age: 60,
+            max_ahead: 60,
+            body_limit: 64 * 1024,
+            clock: Clock::default(),
+            recalls: RecallKinds::ALL,
+            guard: false,
         }
     }
 
@@ -69,19 +85,36 @@ impl Policy {
     }
 
     /// Applies every row of the decision table that the request head decides, in the table's
-    /// order: the method, the app, the signature, the shape of the query, then the size of the
-    /// body as `Content-Length` or the body's own size hint tells it. The body is not touched.
-    /// On success, returns the query context to keep with the event.
+    /// order. For a recall callback: the method, the app, the signature, the shape of the
+    /// query, then the size of the body as `Content-Length` or the body's own size hint tells
+    /// it. For another command, with the guard on: the app and the signature alone. The body is
+    /// not touched. On success, returns the verified query context.
     pub(crate) fn admit(
         &self,
+        scanned: &Scanned<'_>,
         method: &Method,
         headers: &HeaderMap,
         body: &SizeHint,
-        query: &CallbackQuery<'_>,
-    ) -> Result<QueryContext, Rejection> {
+    ) -> Result<CallbackContext, Rejection> {
+        let query = match scanned {
+            Scanned::Other(query) => return self.verify(query),
+            Scanned::Recall(_, query) => query,
+        };
         if method != Method::POST {
             return Err(Rejection::METHOD);
         }
+        let context = self.verify(query)?;
+        query.check_command()?;
+        query.check_content_type()?;
+        let limit = self.body_limit as u64;
+        if declared_length(headers).is_some_and(|length| length > limit) || body.lower() > limit {
+            return Err(Rejection::TOO_LARGE);
+        }
+        Ok(context)
+    }
+
+    /// The app, then, for a signed app, `RequestTime` and `Sign`.
+    fn verify(&self, query: &CallbackQuery<'_>) -> Result<CallbackContext, Rejection> {
         let app = query.sdk_app_id()?;
         let credentials = self.credentials(app).ok_or(Rejection::APP_NOT_ALLOWED)?;
         let request_time = match credentials {
@@ -91,17 +124,12 @@ impl Policy {
                 let verifier = Verifier {
                     tokens,
                     now: self.clock.now_secs(),
-                    window: self.window_secs,
+                    max_age: self.max_age,
+                    max_ahead: self.max_ahead,
                 };
                 Some(verifier.verify(time, sign)?)
             }
         };
-        query.check_command()?;
-        query.check_content_type()?;
-        let limit = self.body_limit as u64;
-        if declared_length(headers).is_some_and(|length| length > limit) || body.lower() > limit {
-            return Err(Rejection::TOO_LARGE);
-        }
         Ok(query.context(app, request_time))
     }
 }
@@ -124,9 +152,12 @@ impl fmt::Debug for Policy {
             .map(|(app, credentials)| (app.get(), credentials));
         f.debug_struct("Policy")
             .field("apps", &DebugMap(apps))
-            .field("window_secs", &self.window_secs)
+            .field("max_age", &self.max_age)
+            .field("max_ahead", &self.max_ahead)
             .field("body_limit", &self.body_limit)
             .field("clock", &self.clock)
+            .field("recalls", &self.recalls)
+            .field("guard", &self.guard)
             .finish()
     }
 }

@@ -14,11 +14,11 @@ use crate::collect::Collected;
 use crate::future::{Job, Next, ResponseFuture};
 use crate::mode::{Forward, Mode};
 use crate::policy::Policy;
-use crate::protocol::query::CallbackQuery;
+use crate::protocol::query::{CallbackQuery, Scanned};
 use crate::trace::CallbackSpan;
+use crate::verified::VerifiedCallback;
 
-/// Middleware that receives Tencent Cloud IM's `Group.CallbackAfterRecallMsg` callback in front
-/// of an inner service.
+/// Middleware that receives Tencent Cloud IM's recall callbacks in front of an inner service.
 ///
 /// Made by [`RecallLayer`](crate::RecallLayer)'s `Layer::layer`; see the
 /// [crate documentation](crate#what-the-layer-answers) for what it answers when.
@@ -68,20 +68,31 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let Some(query) = CallbackQuery::scan(request.uri().query()) else {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let policy = &self.policy;
+        let Some(scanned) =
+            CallbackQuery::scan(request.uri().query(), policy.recalls, policy.guard)
+        else {
             return ResponseFuture::inner(self.inner.call(request.map(RequestBody::streaming)));
         };
-        let span = CallbackSpan::new(&query);
+        let span = CallbackSpan::new(&scanned);
         let hint = request.body().size_hint();
-        let admitted = self
-            .policy
-            .admit(request.method(), request.headers(), &hint, &query);
+        let admitted = policy.admit(&scanned, request.method(), request.headers(), &hint);
         let context = match admitted {
             Ok(context) => context,
             Err(rejection) => {
                 span.refused(&rejection);
                 return ResponseFuture::reject(rejection);
+            }
+        };
+        let kind = match scanned {
+            Scanned::Recall(kind, _) => kind,
+            Scanned::Other(query) => {
+                // Another command, verified: on to the inner service, body untouched.
+                span.passed();
+                let verified = VerifiedCallback::new(query.command(), context);
+                request.extensions_mut().insert(verified);
+                return ResponseFuture::inner(self.inner.call(request.map(RequestBody::streaming)));
             }
         };
         let next = match self.mode.handler() {
@@ -98,6 +109,7 @@ where
         let collected = Collected::new(self.policy.body_limit, expected);
         let job = Job {
             parts,
+            kind,
             context,
             next,
             span,

@@ -1,9 +1,9 @@
 //! Callbacks built exactly as Tencent's backend sends them, to test a service without a Tencent
 //! account. Enabled by the `testing` feature; meant for `[dev-dependencies]`.
 //!
-//! A [`Callback`] holds what one `Group.CallbackAfterRecallMsg` callback carries: the app, the
-//! query context, the signature inputs and the body, either from a typed [`RecallEvent`] or raw
-//! JSON. [`Callback::request`] turns it into an `http::Request` for
+//! A [`Callback`] holds what one callback carries: the app, the command, the query context, the
+//! signature inputs and the body, either from a typed recall event of any of the three kinds or
+//! raw JSON under any command. [`Callback::request`] turns it into an `http::Request` for
 //! [`oneshot`](tower::ServiceExt::oneshot); [`read_ack`] reads the acknowledgement back;
 //! [`sign`] computes a `Sign` as Tencent does.
 //!
@@ -14,20 +14,20 @@
 //! use http_body_util::Full;
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
 //! use tower_tim_recall::testing::{read_ack, Callback};
-//! use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RecalledMessage};
+//! use tower_tim_recall::{Ack, GroupRecall, RecallEvent, RecallLayer, RecalledMessage};
 //!
 //! // The service under test: the layer in front of the app's own handler.
 //! let service = ServiceBuilder::new()
 //!     .layer(RecallLayer::new([1400000000], ["the console's token"]).unwrap())
 //!     .service(service_fn(|request: http::Request<_>| async move {
 //!         let event = request.extensions().get::<RecallEvent>().expect("a recall");
-//!         assert_eq!(event.messages[0].msg_seq, 130);
+//!         assert_eq!(event.as_group().unwrap().messages[0].msg_seq, 130);
 //!         Ok::<_, std::convert::Infallible>(Ack::ok().into_http_response::<Full<Bytes>>())
 //!     }));
 //!
 //! // The test: build the callback as Tencent would, send it, read the answer.
-//! let event = RecallEvent::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
-//! let callback = Callback::new(&event).signed("the console's token");
+//! let event = GroupRecall::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
+//! let callback = Callback::new(event).signed("the console's token");
 //! let response = service.oneshot(callback.request::<Full<Bytes>>()).await.unwrap();
 //! let (status, ack) = read_ack(response).await;
 //! assert!(status.is_success() && ack.is_ok());
@@ -45,7 +45,6 @@ use http_body_util::BodyExt;
 
 use crate::protocol::ack::Ack;
 use crate::protocol::app::SdkAppId;
-use crate::protocol::command::RECALL_COMMAND;
 use crate::protocol::event::{body_json, RecallEvent};
 use crate::protocol::platform::Platform;
 use crate::protocol::signature::digest;
@@ -74,32 +73,64 @@ enum CallbackBody {
 }
 
 impl Callback {
-    /// The callback that reports `event`: its app and query context (`ClientIP`, `OptPlatform`,
-    /// and `RequestTime` when signed) come from the event, the body from its other fields.
+    /// The recall callback that reports `event`, of any of the three kinds: its command is the
+    /// kind's, its app and query context (`ClientIP`, `OptPlatform`, and `RequestTime` when
+    /// signed) come from the event's [`context`](RecallEvent::context), the body from its other
+    /// fields, with Tencent's names in the order of Tencent's documented examples.
     ///
     /// The layer parses such a callback back into an event equal to `event` when the event's
     /// `request_time` is what the callback is signed with (or `None` for an unsigned callback).
-    pub fn new(event: &RecallEvent) -> Self {
+    ///
+    /// ```
+    /// use tower_tim_recall::testing::Callback;
+    /// use tower_tim_recall::{OfficialAccountRecall, WithdrawnMessage};
+    ///
+    /// let event = OfficialAccountRecall::new(1400000000, "#TOA#_123", [WithdrawnMessage::new("71_1_1698741698")]);
+    /// let callback = Callback::new(event);
+    /// assert_eq!(
+    ///     callback.query(),
+    ///     "SdkAppid=1400000000&CallbackCommand=OfficialAccount.CallbackAfterMsgWithDraw&contenttype=json"
+    /// );
+    /// assert_eq!(
+    ///     callback.body(),
+    ///     r##"{"CallbackCommand":"OfficialAccount.CallbackAfterMsgWithDraw","Official_Account":"#TOA#_123","WithdrawMsgList":[{"MsgKey":"71_1_1698741698"}]}"##
+    /// );
+    /// ```
+    pub fn new(event: impl Into<RecallEvent>) -> Self {
+        let event = event.into();
+        let context = event.context();
         Self {
-            sdk_app_id: event.sdk_app_id,
-            command: RECALL_COMMAND.to_owned(),
-            client_ip: event.client_ip.map(|ip| ip.to_string()),
-            platform: event.platform.as_ref().map(|p| p.as_str().to_owned()),
+            sdk_app_id: context.sdk_app_id,
+            command: event.kind().command().to_owned(),
+            client_ip: context.client_ip.map(|ip| ip.to_string()),
+            platform: context.platform.as_ref().map(|p| p.as_str().to_owned()),
             token: None,
-            request_time: event.request_time,
-            body: CallbackBody::Event(Box::new(event.clone())),
+            request_time: context.request_time,
+            body: CallbackBody::Event(Box::new(event)),
         }
     }
 
-    /// A callback for `sdk_app_id` with this body, sent as it is: for bodies no [`RecallEvent`]
-    /// can express, such as Tencent's older field forms, unknown fields or malformed JSON.
+    /// A callback for `sdk_app_id` under `command` with this body, sent as it is: another
+    /// command than the recalls (`State.StateChange`, say), or a recall body no event can
+    /// express, such as Tencent's older field forms, unknown fields or malformed JSON.
     ///
-    /// The query carries `ClientIP=127.0.0.1` and `OptPlatform=RESTAPI`, as for a recall made
-    /// through Tencent's REST API.
-    pub fn from_json(sdk_app_id: impl Into<SdkAppId>, body: impl Into<Bytes>) -> Self {
+    /// The query carries `ClientIP=127.0.0.1` and `OptPlatform=RESTAPI`, as for a callback
+    /// made through Tencent's REST API.
+    ///
+    /// ```
+    /// use tower_tim_recall::testing::Callback;
+    ///
+    /// let callback = Callback::from_json(1400000000, "State.StateChange", r#"{"Info":{}}"#);
+    /// assert!(callback.query().contains("&CallbackCommand=State.StateChange&"));
+    /// ```
+    pub fn from_json(
+        sdk_app_id: impl Into<SdkAppId>,
+        command: impl Into<String>,
+        body: impl Into<Bytes>,
+    ) -> Self {
         Self {
             sdk_app_id: sdk_app_id.into(),
-            command: RECALL_COMMAND.to_owned(),
+            command: command.into(),
             client_ip: Some("127.0.0.1".to_owned()),
             platform: Some(Platform::RestApi.as_str().to_owned()),
             token: None,
@@ -124,8 +155,8 @@ impl Callback {
         self
     }
 
-    /// Sends another `CallbackCommand`, in the query and, for a typed event, in the body: to test
-    /// that other callbacks reach the service untouched.
+    /// Sends another `CallbackCommand`, in the query and, for a typed event, in the body: to
+    /// test a layer that does not take this kind, or a body of one kind under another's command.
     pub fn command(mut self, command: impl Into<String>) -> Self {
         self.command = command.into();
         self

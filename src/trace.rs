@@ -13,23 +13,43 @@ mod span {
     use tracing::Span;
 
     use crate::protocol::event::RecallEvent;
-    use crate::protocol::query::CallbackQuery;
+    use crate::protocol::query::{CallbackQuery, Scanned};
     use crate::protocol::rejection::Rejection;
 
-    /// The span of one recall callback.
+    /// The span of one callback the layer acts on.
     pub(crate) struct CallbackSpan(Span);
 
     impl CallbackSpan {
-        /// The span of the callback whose query this is, a child of the current span.
-        pub(crate) fn new(query: &CallbackQuery<'_>) -> Self {
-            let span = tracing::info_span!(
-                "recall_callback",
-                SdkAppid = Empty,
-                GroupId = Empty,
-                messages = Empty,
-                decision = Empty,
-                status = Empty,
-            );
+        /// The span of the callback whose query this is, a child of the current span:
+        /// `recall_callback` for a recall, `guarded_callback` for another command.
+        pub(crate) fn new(scanned: &Scanned<'_>) -> Self {
+            let (span, query): (Span, &CallbackQuery<'_>) = match scanned {
+                Scanned::Recall(kind, query) => {
+                    let span = tracing::info_span!(
+                        "recall_callback",
+                        CallbackCommand = kind.command(),
+                        SdkAppid = Empty,
+                        GroupId = Empty,
+                        messages = Empty,
+                        decision = Empty,
+                        status = Empty,
+                    );
+                    (span, query)
+                }
+                Scanned::Other(query) => {
+                    let span = tracing::info_span!(
+                        "guarded_callback",
+                        CallbackCommand = Empty,
+                        SdkAppid = Empty,
+                        decision = Empty,
+                        status = Empty,
+                    );
+                    if !span.is_disabled() {
+                        span.record("CallbackCommand", query.command());
+                    }
+                    (span, query)
+                }
+            };
             if !span.is_disabled() {
                 if let Ok(app) = query.sdk_app_id() {
                     span.record("SdkAppid", app.get());
@@ -40,8 +60,21 @@ mod span {
 
         /// The body is parsed: what it is about.
         pub(crate) fn parsed(&self, event: &RecallEvent) {
-            self.0.record("GroupId", event.group_id.as_str());
-            self.0.record("messages", event.messages.len());
+            let messages = match event {
+                RecallEvent::Group(recall) => {
+                    self.0.record("GroupId", recall.group_id.as_str());
+                    recall.messages.len()
+                }
+                RecallEvent::OneToOne(_) => 1,
+                RecallEvent::OfficialAccount(recall) => recall.messages.len(),
+            };
+            self.0.record("messages", messages);
+        }
+
+        /// Another command passed the guard, and goes on to the inner service.
+        pub(crate) fn passed(&self) {
+            self.0.record("decision", "passed");
+            tracing::info!(parent: &self.0, "guarded callback passed");
         }
 
         /// The event went on to the inner service, which answers.
@@ -63,7 +96,7 @@ mod span {
             let reason = rejection.fixed_reason();
             self.0.record("status", status);
             self.0.record("decision", "refused");
-            tracing::warn!(parent: &self.0, status, reason, "recall callback refused");
+            tracing::warn!(parent: &self.0, status, reason, "callback refused");
         }
 
         /// The handler failed, and the layer answered 500 with a `FAIL`.
@@ -78,7 +111,7 @@ mod span {
 #[cfg(not(feature = "tracing"))]
 mod span {
     use crate::protocol::event::RecallEvent;
-    use crate::protocol::query::CallbackQuery;
+    use crate::protocol::query::Scanned;
     use crate::protocol::rejection::Rejection;
 
     /// Nothing: the `tracing` feature is off.
@@ -86,12 +119,15 @@ mod span {
 
     impl CallbackSpan {
         #[inline(always)]
-        pub(crate) fn new(_query: &CallbackQuery<'_>) -> Self {
+        pub(crate) fn new(_scanned: &Scanned<'_>) -> Self {
             CallbackSpan
         }
 
         #[inline(always)]
         pub(crate) fn parsed(&self, _event: &RecallEvent) {}
+
+        #[inline(always)]
+        pub(crate) fn passed(&self) {}
 
         #[inline(always)]
         pub(crate) fn forwarded(&self) {}

@@ -17,12 +17,17 @@ use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
+use serde::Deserialize;
 use tower::{service_fn, Layer, Service, ServiceExt};
-use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RequestBody};
+use tower_tim_recall::{AcceptedRecall, Ack, RecallKind, RecallLayer, RequestBody};
 
 use support::alloc::{measure, Counting, Usage};
 use support::bodies::{End, Script};
-use support::fixtures::{unsigned_layer, APP, CALLBACK_PATH, COMMAND, EVENT, TOKEN};
+use support::bodies_by_hand::{GroupBody, OfficialAccountBody, OneToOneBody};
+use support::fixtures::{
+    query_of, unsigned_layer, APP, CALLBACK_PATH, COMMAND, EVENT, OFFICIAL_ACCOUNT, ONE_TO_ONE,
+    ONE_TO_ONE_ZH, STATE_CHANGE, TOKEN,
+};
 use support::requests::*;
 use support::{complete, sign_text, trivial};
 
@@ -40,11 +45,19 @@ where
     (response, usage.allocations)
 }
 
-/// What `serde_json` alone allocates to parse `body` into the event.
-fn parse_alone(body: &str) -> usize {
-    let (event, usage) = measure(|| serde_json::from_slice::<RecallEvent>(body.as_bytes()));
-    assert!(event.is_ok());
-    usage.allocations
+/// What `serde_json` alone allocates to parse `body` of `kind` into a struct of its fields.
+fn parse_alone(kind: RecallKind, body: &str) -> usize {
+    fn parse<'a, T: Deserialize<'a>>(body: &'a str) -> usize {
+        let (parsed, usage) = measure(|| serde_json::from_str::<T>(body));
+        assert!(parsed.is_ok());
+        usage.allocations
+    }
+    match kind {
+        RecallKind::Group => parse::<GroupBody>(body),
+        RecallKind::OneToOne => parse::<OneToOneBody>(body),
+        RecallKind::OfficialAccount => parse::<OfficialAccountBody>(body),
+        _ => unreachable!("a kind this test does not know"),
+    }
 }
 
 fn layer() -> RecallLayer {
@@ -55,7 +68,8 @@ fn layer() -> RecallLayer {
 fn signed_layer() -> RecallLayer {
     RecallLayer::builder()
         .signed_app(APP, [TOKEN])
-        .time_window(Duration::from_secs(3600))
+        .max_age(Duration::from_secs(3600))
+        .max_ahead(Duration::from_secs(3600))
         .build()
         .unwrap()
 }
@@ -97,16 +111,61 @@ fn passthrough_adds_no_allocation() {
     }
 }
 
+/// What the layer allocates for each documented body, in all: pinned, so that a change in the
+/// parse shows here too.
+const DOCUMENTED: [(RecallKind, &str, usize); 4] = [
+    (RecallKind::Group, EVENT, 8),
+    (RecallKind::OneToOne, ONE_TO_ONE, 6),
+    (RecallKind::OneToOne, ONE_TO_ONE_ZH, 6),
+    (RecallKind::OfficialAccount, OFFICIAL_ACCOUNT, 6),
+];
+
 #[test]
 fn a_valid_recall_allocates_the_parse_and_a_fixed_number_more() {
     let large = large(1000);
-    for body in [EVENT, TYPICAL_NO_TOPIC, &large] {
-        let (response, through) = call(
-            layer().layer(trivial()),
-            post_json(RECALL_URI, body.to_owned()),
-        );
+    let group = [EVENT, TYPICAL_NO_TOPIC, &large].map(|body| (RecallKind::Group, body));
+    let others = DOCUMENTED.map(|(kind, body, _)| (kind, body));
+    for (kind, body) in group.into_iter().chain(others) {
+        let uri = format!("{CALLBACK_PATH}?{}", query_of(kind));
+        let (response, through) = call(layer().layer(trivial()), post_json(&uri, body.to_owned()));
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(through, parse_alone(body) + RECALL_EXTRA);
+        assert_eq!(through, parse_alone(kind, body) + RECALL_EXTRA, "{kind}");
+    }
+}
+
+#[test]
+fn each_documented_recall_allocates_its_pinned_count() {
+    for (kind, body, pinned) in DOCUMENTED {
+        let uri = format!("{CALLBACK_PATH}?{}", query_of(kind));
+        let (response, through) = call(layer().layer(trivial()), post_json(&uri, body));
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(through, pinned, "{kind}: {body}");
+    }
+}
+
+/// What the guard allocates to pass another command on: the command's name and the request
+/// extensions that carry the verified context (the map, its table, the boxed context).
+const GUARDED_EXTRA: usize = 4;
+
+#[test]
+fn a_guarded_command_allocates_its_verified_context_only() {
+    let layer = RecallLayer::builder()
+        .unsigned_app(APP)
+        .allow_unsigned_apps()
+        .guard_other_commands()
+        .build()
+        .unwrap();
+    let layered = layer.layer(trivial());
+    let uri =
+        format!("{CALLBACK_PATH}?SdkAppid={APP}&CallbackCommand={STATE_CHANGE}&ClientIP=127.0.0.1");
+    let (response, through) = call(layered.clone(), post_json(&uri, EVENT));
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(through, GUARDED_EXTRA);
+    // A request without a command costs the guard nothing.
+    for uri in [NO_QUERY_URI, "/search?q=100%25&ClientIP=%3A%3A1"] {
+        let (response, through) = call(layered.clone(), post_json(uri, EVENT));
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(through, 0, "{uri}");
     }
 }
 
@@ -116,20 +175,23 @@ fn a_signed_recall_allocates_nothing_more_than_an_unsigned_one() {
     let request = post_json(&signed_uri(now, &sign_text(TOKEN, &now.to_string())), EVENT);
     let (response, through) = call(signed_layer().layer(trivial()), request);
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(through, parse_alone(EVENT) + RECALL_EXTRA);
+    assert_eq!(
+        through,
+        parse_alone(RecallKind::Group, EVENT) + RECALL_EXTRA
+    );
 }
 
 #[test]
 fn acknowledge_mode_allocates_the_parse_and_the_answer() {
-    let handler = service_fn(|event: RecallEvent| {
-        drop(event);
+    let handler = service_fn(|accepted: AcceptedRecall| {
+        drop(accepted);
         std::future::ready(Ok::<_, Infallible>(()))
     });
     let layered = layer().acknowledge(handler).layer(trivial());
     let (response, through) = call(layered, post_json(RECALL_URI, EVENT));
     assert_eq!(response.status(), StatusCode::OK);
     // The `OK` acknowledgement is a static text: only its header is allocated.
-    assert_eq!(through, parse_alone(EVENT) + ANSWER);
+    assert_eq!(through, parse_alone(RecallKind::Group, EVENT) + ANSWER);
 }
 
 #[test]

@@ -357,27 +357,28 @@ fn simulate_talks_to_server() {
         "--request-time",
         "1669872112",
     ]);
-    run.assert_refused(
-        StatusCode::UNAUTHORIZED,
-        "RequestTime is outside the allowed time window",
-    );
+    run.assert_refused(StatusCode::UNAUTHORIZED, "RequestTime is too old");
 
     // An app the server does not serve: 403.
     let run = simulate(&["--url", &url, "--token", TOKEN, "--sdkappid", "1"]);
     run.assert_refused(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
 
-    // Another callback command at the same URL: passed through and answered OK.
-    let run = simulate(&[
-        "--url",
-        &url,
-        "--token",
-        TOKEN,
-        "--command",
-        "Group.CallbackAfterSendMsg",
-    ]);
-    run.assert_acknowledged();
+    // Another callback command at the same URL: checked by the guard, then passed through and
+    // answered OK; from another app, or unsigned, refused as a recall would be.
+    let other = ["--command", "State.StateChange"];
+    simulate(&[&["--url", &url, "--token", TOKEN][..], &other].concat()).assert_acknowledged();
+    let run = simulate(
+        &[
+            &["--url", &url, "--token", TOKEN, "--sdkappid", "1"][..],
+            &other,
+        ]
+        .concat(),
+    );
+    run.assert_refused(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
+    let run = simulate(&[&["--url", &url][..], &other].concat());
+    run.assert_refused(StatusCode::UNAUTHORIZED, "RequestTime is missing");
 
-    // None of the last four printed an event: the next line is the next recall's.
+    // None of the last ones printed an event: the next line is the next recall's.
     let run = simulate(&[
         "--url", &url, "--token", TOKEN, "--group", "G2", "--seq", "7",
     ]);
@@ -396,8 +397,108 @@ fn simulate_talks_to_server() {
     );
 }
 
-/// The hyper, tonic and tower-http stack examples receive what `simulate` sends, refuse a
-/// wrong signature, and acknowledge other callback commands.
+#[test]
+fn simulate_gets_ok_from_server_for_every_kind() {
+    let server = Server::start_signed("server", &[]);
+    let url = server.url();
+    let signed = ["--url", &url, "--token", TOKEN];
+
+    // A one-to-one recall, with an unread count of -1 and one without.
+    let run = simulate(
+        &[
+            &signed[..],
+            &[
+                "--kind",
+                "c2c",
+                "--from",
+                "a",
+                "--to",
+                "b",
+                "--msg-key",
+                "1_2_3",
+                "--unread",
+                "-1",
+            ],
+        ]
+        .concat(),
+    );
+    run.assert_acknowledged();
+    let event = server.next_event();
+    assert_eq!(
+        event["CallbackCommand"], "C2C.CallbackAfterMsgWithDraw",
+        "{event}"
+    );
+    assert_eq!(event["SdkAppid"], APP, "{event}");
+    assert_eq!(
+        (
+            &event["From_Account"],
+            &event["To_Account"],
+            &event["MsgKey"]
+        ),
+        (&Value::from("a"), &Value::from("b"), &Value::from("1_2_3")),
+        "{event}"
+    );
+    assert_eq!(event["UnreadMsgNum"], -1, "{event}");
+    assert!(event["EventTime"].is_u64(), "{event}");
+    assert!(event["RequestTime"].is_u64(), "{event}");
+    simulate(&[&signed[..], &["--kind", "c2c"]].concat()).assert_acknowledged();
+    let event = server.next_event();
+    assert_eq!(event["MsgKey"], "48374_2837546_1557481126", "{event}");
+    assert!(event.get("UnreadMsgNum").is_none(), "{event}");
+
+    // An official-account recall of two messages.
+    let run = simulate(
+        &[
+            &signed[..],
+            &[
+                "--kind",
+                "official-account",
+                "--msg-key",
+                "k1",
+                "--msg-key",
+                "k2",
+            ],
+        ]
+        .concat(),
+    );
+    run.assert_acknowledged();
+    let event = server.next_event();
+    assert_eq!(
+        event["CallbackCommand"], "OfficialAccount.CallbackAfterMsgWithDraw",
+        "{event}"
+    );
+    assert_eq!(event["Official_Account"], "#TOA#_123", "{event}");
+    assert_eq!(
+        event["WithdrawMsgList"],
+        serde_json::json!([{"MsgKey": "k1"}, {"MsgKey": "k2"}]),
+        "{event}"
+    );
+    assert!(event["EventTime"].is_u64(), "{event}");
+
+    // A group recall's fields under the one-to-one command (in the query and the body): not a
+    // one-to-one recall.
+    let run = simulate(&[&signed[..], &["--command", "C2C.CallbackAfterMsgWithDraw"]].concat());
+    run.assert_refused(
+        StatusCode::BAD_REQUEST,
+        "invalid body: missing field `From_Account` at line 1 column 188",
+    );
+    assert!(
+        server.stdout.try_recv().is_err(),
+        "a refused callback printed a line"
+    );
+
+    // A flag of another kind is a mistake, not silently dropped.
+    let run = simulate(&[&signed[..], &["--kind", "c2c", "--seq", "1"]].concat());
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert_eq!(
+        run.stderr.trim_end(),
+        "simulate: --seq is for --kind group",
+        "{run:#?}"
+    );
+}
+
+/// The hyper, tonic and tower-http stack examples receive every kind `simulate` sends, refuse
+/// a wrong signature, and guard and acknowledge other callback commands.
 #[test]
 fn every_stack_example_receives_callbacks() {
     for name in ["hyper_server", "tonic_server", "tower_stack"] {
@@ -413,12 +514,24 @@ fn every_stack_example_receives_callbacks() {
         assert_eq!(event["GroupId"], "G", "{name}: {event}");
         assert_eq!(seqs(&event), [5], "{name}");
 
+        for (kind, field, value) in [
+            ("c2c", "MsgKey", "48374_2837546_1557481126"),
+            ("official-account", "Official_Account", "#TOA#_123"),
+        ] {
+            simulate(&["--url", &url, "--token", TOKEN, "--kind", kind]).assert_acknowledged();
+            let event = server.next_event();
+            assert_eq!(event[field], value, "{name}: {event}");
+        }
+
         let run = simulate(&["--url", &url, "--token", "wrong-token"]);
         run.assert_refused(StatusCode::UNAUTHORIZED, "Sign does not match");
 
+        // Another command: acknowledged once the guard checked it; refused otherwise.
         let other = "Group.CallbackAfterSendMsg";
         let run = simulate(&["--url", &url, "--token", TOKEN, "--command", other]);
         run.assert_acknowledged();
+        let run = simulate(&["--url", &url, "--command", other]);
+        run.assert_refused(StatusCode::UNAUTHORIZED, "RequestTime is missing");
         assert!(
             server.stdout.try_recv().is_err(),
             "{name}: printed an event for a refused or other callback"

@@ -20,7 +20,9 @@ use tokio::sync::{mpsc, watch};
 use tower::{service_fn, BoxError, Service, ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_tim_recall::{Ack, Acknowledge, RecallEvent, RecallLayer, RequestBody};
+use tower_tim_recall::{
+    AcceptedRecall, Ack, Acknowledge, GroupRecall, RecallEvent, RecallLayer, RequestBody,
+};
 
 use support::fixtures::{APP, COMMAND};
 use support::net::client::{body_of, Client};
@@ -47,7 +49,7 @@ fn layer() -> RecallLayer {
 /// recorder, the rest of the application, must not be called.
 async fn answer<H>(layer: RecallLayer<Acknowledge<H>>) -> Answer
 where
-    H: Service<RecallEvent> + Clone,
+    H: Service<AcceptedRecall> + Clone,
     H::Error: Into<BoxError>,
 {
     let recorder = Recorder::default();
@@ -59,27 +61,35 @@ where
     Answer::read(response).await
 }
 
-/// The acknowledge-mode handler made of `handle`, which is given each event.
+/// The acknowledge-mode handler made of `handle`, which is given each group recall.
 fn handler<F, Fut>(
     mut handle: F,
 ) -> impl Service<
-    RecallEvent,
+    AcceptedRecall,
     Response = (),
     Error = Infallible,
     Future = impl Future<Output = Result<(), Infallible>> + Send,
 > + Clone
        + Send
 where
-    F: FnMut(RecallEvent) -> Fut + Clone + Send,
+    F: FnMut(GroupRecall) -> Fut + Clone + Send,
     Fut: Future<Output = ()> + Send,
 {
-    service_fn(move |event| {
-        let done = handle(event);
+    service_fn(move |accepted: AcceptedRecall| {
+        let done = handle(group(accepted.event));
         async move {
             done.await;
             Ok(())
         }
     })
+}
+
+/// The group recall the test callbacks report.
+fn group(event: RecallEvent) -> GroupRecall {
+    match event {
+        RecallEvent::Group(recall) => recall,
+        other => panic!("not a group recall: {other:?}"),
+    }
 }
 
 /// A panic payload that is not a message.
@@ -122,7 +132,7 @@ const PANICKED: &str = "the recall handler panicked";
 
 #[tokio::test]
 async fn a_handler_error_is_answered_500_without_the_error() {
-    let failing = service_fn(|_event: RecallEvent| async {
+    let failing = service_fn(|_accepted: AcceptedRecall| async {
         Err::<(), _>(std::io::Error::other("database unreachable at 10.0.0.5"))
     });
     let answer = answer(layer().acknowledge(failing)).await;
@@ -136,7 +146,7 @@ async fn a_handler_error_is_answered_500_without_the_error() {
 #[derive(Clone)]
 struct PanicsWhenPolled;
 
-impl Service<RecallEvent> for PanicsWhenPolled {
+impl Service<AcceptedRecall> for PanicsWhenPolled {
     type Response = ();
     type Error = Infallible;
     type Future = std::future::Ready<Result<(), Infallible>>;
@@ -145,7 +155,7 @@ impl Service<RecallEvent> for PanicsWhenPolled {
         panic!("{PANIC_MARK}: poll_ready, secret=hunter2")
     }
 
-    fn call(&mut self, _event: RecallEvent) -> Self::Future {
+    fn call(&mut self, _accepted: AcceptedRecall) -> Self::Future {
         std::future::ready(Ok(()))
     }
 }
@@ -164,7 +174,7 @@ async fn a_handler_panic_is_caught_and_answered_500_without_the_message() {
 
     // In `call`, before any future exists.
     let in_call = service_fn(
-        |_event: RecallEvent| -> std::future::Ready<Result<(), Infallible>> {
+        |_accepted: AcceptedRecall| -> std::future::Ready<Result<(), Infallible>> {
             panic!("{PANIC_MARK}: call, secret=hunter2")
         },
     );
@@ -184,7 +194,7 @@ async fn a_handler_panic_is_caught_and_answered_500_without_the_message() {
 async fn a_panicking_handler_leaves_the_keep_alive_connection_serving() {
     quiet_deliberate_panics();
     let (events, mut handled) = mpsc::unbounded_channel();
-    let layer = layer().acknowledge(handler(move |event: RecallEvent| {
+    let layer = layer().acknowledge(handler(move |event: GroupRecall| {
         let events = events.clone();
         async move {
             if event.group_id == "@TGS#panic" {
@@ -230,7 +240,7 @@ async fn a_panicking_handler_leaves_the_keep_alive_connection_serving() {
 async fn the_layer_waits_for_a_slow_handler_and_imposes_no_timer() {
     let (started, mut handler_has) = mpsc::unbounded_channel();
     let (release, released) = watch::channel(false);
-    let layer = layer().acknowledge(handler(move |event: RecallEvent| {
+    let layer = layer().acknowledge(handler(move |event: GroupRecall| {
         let started = started.clone();
         let mut released = released.clone();
         async move {
@@ -258,7 +268,8 @@ async fn the_layer_waits_for_a_slow_handler_and_imposes_no_timer() {
 #[tokio::test]
 async fn a_timeout_around_the_handler_answers_500() {
     // The handler never finishes; tower's timeout, composed around it, gives up.
-    let stuck = service_fn(|_event: RecallEvent| std::future::pending::<Result<(), Infallible>>());
+    let stuck =
+        service_fn(|_accepted: AcceptedRecall| std::future::pending::<Result<(), Infallible>>());
     let handler = ServiceBuilder::new()
         .timeout(Duration::from_millis(100))
         .service(stuck);
@@ -268,10 +279,10 @@ async fn a_timeout_around_the_handler_answers_500() {
 
 #[tokio::test]
 async fn a_bounded_channel_answers_at_once_and_a_full_one_answers_500() {
-    let (events, mut queue) = mpsc::channel::<RecallEvent>(2);
-    let handler = service_fn(move |event: RecallEvent| {
+    let (events, mut queue) = mpsc::channel::<GroupRecall>(2);
+    let handler = service_fn(move |accepted: AcceptedRecall| {
         // `try_send` never waits: a full queue fails the callback instead of holding Tencent.
-        std::future::ready(events.try_send(event))
+        std::future::ready(events.try_send(group(accepted.event)))
     });
     let recorder = Recorder::default();
     let service = ServiceBuilder::new()
@@ -324,7 +335,8 @@ impl<B> Service<Request<RequestBody<B>>> for CallbackHandler {
         let group = request
             .extensions()
             .get::<RecallEvent>()
-            .map(|event| event.group_id.clone());
+            .and_then(RecallEvent::as_group)
+            .map(|recall| recall.group_id.clone());
         Box::pin(async move {
             match group.as_deref() {
                 Some("@TGS#panic") => panic!("{PANIC_MARK}: forward mode"),

@@ -19,7 +19,7 @@ use http::{Method, StatusCode, Uri};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::{Layer, ServiceBuilder, ServiceExt};
-use tower_tim_recall::{RecallEvent, RecallLayer};
+use tower_tim_recall::{RecallEvent, RecallKind, RecallLayer};
 
 use support::bodies::{End, Script, UNREAD};
 use support::fixtures::*;
@@ -261,7 +261,7 @@ async fn hostile_sdk_app_ids_are_refused_with_403() {
     // Leading zeros spell the same number: `SdkAppid` is not signed, so no spelling is favoured.
     let query = format!("{COMMAND}&SdkAppid=0001400000000");
     let (event, _) = good(&layer(), &query, EVENT).await;
-    assert_eq!(event.sdk_app_id.get(), APP);
+    assert_eq!(event.context().sdk_app_id.get(), APP);
 }
 
 #[tokio::test]
@@ -395,7 +395,7 @@ async fn informational_parameters_never_refuse_whatever_they_hold() {
     ] {
         let query = format!("SdkAppid=1400000000&{COMMAND}&{extra}");
         let (event, _) = good(&layer(), &query, EVENT).await;
-        assert_eq!(event.client_ip, None, "{extra:.80}");
+        assert_eq!(event.context().client_ip, None, "{extra:.80}");
     }
 }
 
@@ -412,7 +412,7 @@ async fn a_valid_callback_hidden_among_many_parameters_is_accepted() {
             .to_owned(),
     ] {
         let (event, _) = good(&layer(), &query, EVENT).await;
-        assert_eq!(event.group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
+        assert_eq!(event.as_group().unwrap().group_id, "@TGS#_@TGS#cQVLVHIM62CJ");
     }
 }
 
@@ -578,8 +578,8 @@ async fn numbers_out_of_range_are_refused() {
         r#"{"GroupId":"g","MsgSeqList":[{"MsgSeq":0},{"MsgSeq":4294967295}],"EventTime":"18446744073709551615"}"#,
     )
     .await;
-    assert_eq!(event.messages[1].msg_seq, u32::MAX);
-    assert_eq!(event.event_time.unwrap().as_millis(), u64::MAX);
+    assert_eq!(event.as_group().unwrap().messages[1].msg_seq, u32::MAX);
+    assert_eq!(event.event_time().unwrap().as_millis(), u64::MAX);
 }
 
 #[tokio::test]
@@ -677,7 +677,7 @@ async fn duplicate_keys_of_read_fields_are_refused() {
         r#"{"SdkAppid":1,"SdkAppid":2,"x":1,"x":2,"GroupId":"g","MsgSeqList":[]}"#,
     )
     .await;
-    assert_eq!(event.sdk_app_id.get(), APP);
+    assert_eq!(event.context().sdk_app_id.get(), APP);
 }
 
 #[tokio::test]
@@ -752,7 +752,72 @@ async fn nul_bytes_are_refused_unless_escaped_inside_a_string() {
     // `\u0000` is a valid JSON string: the layer passes it on as it is, and does not police
     // the characters of IDs.
     let event = good_body(&layer(), r#"{"GroupId":"g\u0000","MsgSeqList":[]}"#).await;
-    assert_eq!(event.group_id, "g\0");
+    assert_eq!(event.as_group().unwrap().group_id, "g\0");
+}
+
+#[tokio::test]
+async fn the_other_recalls_meet_hostile_bodies_as_the_group_recall_does() {
+    let c2c = query_of(RecallKind::OneToOne);
+    let official = query_of(RecallKind::OfficialAccount);
+    let deep = format!(
+        r#"{{"From_Account":"a","To_Account":"b","MsgKey":"k","x":{}}}"#,
+        nested("[", 128, "", "]")
+    );
+    let mut not_utf8 = br#"{"From_Account":"a","To_Account":"b","MsgKey":""#.to_vec();
+    not_utf8.extend_from_slice(b"\xff\"}");
+    let cases: [(&str, Bytes, &str); 9] = [
+        (&c2c, deep.into(), "body is nested too deep"),
+        (&c2c, format!("\u{feff}{ONE_TO_ONE}").into(), "body is not a JSON object"),
+        (&c2c, not_utf8.into(), "body is not UTF-8"),
+        (
+            &c2c,
+            r#"{"From_Account":"a","From_Account":"a","To_Account":"b","MsgKey":"k"}"#.into(),
+            "invalid body: duplicate field `From_Account` at line 1 column 34",
+        ),
+        (
+            &c2c,
+            r#"{"From_Account":"a","To_Account":"b","MsgKey":"k","UnreadMsgNum":1,"UnreadMsgNum":2}"#.into(),
+            "invalid body: duplicate field `UnreadMsgNum` at line 1 column 81",
+        ),
+        (
+            &c2c,
+            r#"{"From_Account":"a","To_Account":"b","MsgKey":"k","UnreadMsgNum":9223372036854775808}"#.into(),
+            "invalid body: invalid value: integer `9223372036854775808`, expected i64 at line 1 column 84",
+        ),
+        (
+            &c2c,
+            r#"{"From_Account":"a","To_Account":"b","MsgKey":"k","UnreadMsgNum":1e400}"#.into(),
+            "invalid body: number out of range at line 1 column 70",
+        ),
+        (
+            &official,
+            r#"{"Official_Account":"a","WithdrawMsgList":[],"WithdrawMsgList":[]}"#.into(),
+            "invalid body: duplicate field `WithdrawMsgList` at line 1 column 62",
+        ),
+        (
+            &official,
+            r#"{"Official_Account":"a","WithdrawMsgList":[{"MsgKey":"k","MsgKey":"l"}]}"#.into(),
+            "invalid body: duplicate field `MsgKey` at line 1 column 65",
+        ),
+    ];
+    for (query, body, reason) in cases {
+        refused(
+            &layer(),
+            post(query, full(body)),
+            StatusCode::BAD_REQUEST,
+            reason,
+        )
+        .await;
+    }
+    // Long keys and accounts, and `\u0000`, are the application's to police.
+    let key = "k".repeat(4000);
+    let body = format!(r#"{{"From_Account":"a\u0000","To_Account":"b","MsgKey":"{key}"}}"#);
+    let (event, _) = good(&roomy(), &c2c, body).await;
+    let recall = event.as_one_to_one().unwrap();
+    assert_eq!(
+        (recall.from_account.as_str(), recall.msg_key.len()),
+        ("a\0", 4000)
+    );
 }
 
 #[tokio::test]

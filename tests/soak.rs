@@ -1,9 +1,11 @@
 //! Soak test over real loopback sockets: many concurrent keep-alive connections send a
-//! deterministic mix of valid callbacks, refused ones and other requests to two hyper servers,
-//! one with the layer in forward mode and one in acknowledge mode. It checks that every valid
-//! callback is answered `OK` and its event delivered exactly once, intact; that every refused
-//! one gets its status and is never delivered; that other requests come back untouched; and
-//! that no connection fails. It prints the request rate and the process's memory (resident set
+//! deterministic mix of valid recall callbacks of all three kinds, refused ones, other
+//! callback commands (verified by the guard, or refused by it) and other requests to two hyper
+//! servers, one with the layer in forward mode and one in acknowledge mode, both guarded. It
+//! checks that every valid callback is answered `OK` and its event delivered exactly once,
+//! intact, with the body it came in; that every refused one gets its status and is never
+//! delivered; that other commands and requests come back untouched, and nothing else is
+//! delivered; and that no connection fails. It prints the request rate and the process's memory (resident set
 //! now and at its peak, from `/proc/self/status`) before and after.
 //!
 //! `short_soak` runs by default (a few thousand requests). The long run is ignored by default:
@@ -36,8 +38,9 @@ use hyper::body::Incoming;
 use tower::{service_fn, BoxError, Service, ServiceBuilder};
 use tower_tim_recall::testing::Callback;
 use tower_tim_recall::{
-    Ack, GroupType, Platform, RecallEvent, RecallLayer, RecalledMessage, RequestBody, SdkAppId,
-    UnixMillis,
+    AcceptedRecall, Ack, CallbackContext, GroupRecall, GroupType, OfficialAccountRecall,
+    OneToOneRecall, Platform, RecallEvent, RecallKind, RecallLayer, RecalledMessage, RequestBody,
+    SdkAppId, UnixMillis, VerifiedCallback, WithdrawnMessage,
 };
 
 use support::bodies::Script;
@@ -52,6 +55,8 @@ const APPS: [u64; 2] = [1_400_000_000, 1_400_000_001];
 /// An app neither accepts.
 const STRANGER: u64 = 1_400_000_999;
 const TOKEN: &str = "soak-test-token";
+/// The other command the clients send.
+const OTHER: &str = "State.StateChange";
 /// Smaller than the default, so that oversized bodies stay cheap to send.
 const BODY_LIMIT: usize = 4 * 1024;
 
@@ -99,21 +104,27 @@ async fn long_soak() {
 /// What one request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// A signed recall callback; its body sent with `Content-Length`, or chunked.
+    /// A signed recall callback (of the kind [`event_of`] picks); its body sent with
+    /// `Content-Length`, or chunked.
     Valid { chunked: bool },
     /// For an app not on the allowlist: 403.
     WrongApp,
     /// Signed with another token: 401.
     BadSignature,
-    /// A body that is not a recall event: 400.
+    /// A body that is not a recall event, or one of another kind: 400.
     Malformed { truncated: bool },
+    /// A body of another kind than the query's command: 400.
+    Mismatched,
     /// The recall command with `GET`: 405.
     WrongMethod,
     /// A body over the limit, by `Content-Length` or found while reading: 413, on a
     /// connection of its own.
     Oversized { declared: bool },
-    /// Another callback command to the same URL: passed through, body echoed.
+    /// Another callback command to the same URL, signed: verified by the guard, passed
+    /// through, body echoed.
     OtherCommand,
+    /// Another callback command, unsigned: refused by the guard, 401.
+    UnsignedCommand,
     /// A plain `POST` without a query, its body streamed in chunks: passed through, echoed.
     Plain,
     /// A `GET` without a body: passed through.
@@ -122,22 +133,24 @@ enum Kind {
 
 impl Kind {
     /// The mix, a cycle of 40 shifted per connection so that the connections are not in step:
-    /// 60 % valid, 20 % refused, 20 % other requests.
+    /// 55 % valid, 25 % refused, 20 % other commands and requests.
     fn of(conn: usize, seq: usize) -> Self {
         let turn = seq / 40;
         match (seq + conn * 7) % 40 {
-            0..=23 => Kind::Valid {
-                chunked: seq % 3 == 0,
+            0..=21 => Kind::Valid {
+                chunked: seq % 4 == 0,
             },
-            24 | 25 => Kind::WrongApp,
-            26 | 27 => Kind::BadSignature,
-            28 | 29 => Kind::Malformed {
+            22 | 23 => Kind::WrongApp,
+            24 | 25 => Kind::BadSignature,
+            26 | 27 => Kind::Malformed {
                 truncated: seq % 2 == 0,
             },
-            30 => Kind::WrongMethod,
-            31 => Kind::Oversized {
+            28 => Kind::Mismatched,
+            29 => Kind::WrongMethod,
+            30 => Kind::Oversized {
                 declared: turn % 2 == 0,
             },
+            31 => Kind::UnsignedCommand,
             32..=34 => Kind::OtherCommand,
             35..=37 => Kind::Plain,
             _ => Kind::Health,
@@ -145,26 +158,17 @@ impl Kind {
     }
 }
 
-/// The recall that request `seq` of connection `conn` reports: a unique (`GroupId`, first
-/// `MsgSeq`) pair, and every field Tencent sends, varied.
+/// The kind of recall that request `seq` of connection `conn` reports: all three in turn.
+fn kind_of(conn: usize, seq: usize) -> RecallKind {
+    RecallKind::ALL[(seq + conn) % 3]
+}
+
+/// The recall that request `seq` of connection `conn` reports, of [`kind_of`] them: unique to
+/// the request (see [`identify`]), and every field Tencent sends, varied.
 fn event_of(conn: usize, seq: usize) -> RecallEvent {
-    let group = format!("@TGS#soak{conn}");
-    let first = u32::try_from(seq * 4).unwrap();
-    let messages = (0..1 + seq % 3).map(|k| {
-        let id = (k == 0).then(|| format!("{conn}-{seq}-{}", 1_739_361_321 + seq));
-        RecalledMessage::new(first + k as u32, id)
-    });
-    let mut event = RecallEvent::new(APPS[seq % 2], group.clone(), messages);
-    event.operator_account = Some(format!("user{}", seq % 17));
-    if seq % 5 == 0 {
-        event.group_type = Some(GroupType::Community);
-        event.topic_id = Some(format!("{group}@TOPIC#_topic{}", seq % 7));
-    } else {
-        event.group_type = Some(GroupType::Public);
-    }
-    event.event_time = Some(UnixMillis::new(1_700_000_000_000 + seq as u64));
-    event.client_ip = Some(IpAddr::V4(Ipv4Addr::new(10, 0, conn as u8, seq as u8)));
-    event.platform = Some(
+    let mut context = CallbackContext::new(APPS[seq % 2]);
+    context.client_ip = Some(IpAddr::V4(Ipv4Addr::new(10, 0, conn as u8, seq as u8)));
+    context.platform = Some(
         [
             Platform::RestApi,
             Platform::Android,
@@ -173,7 +177,86 @@ fn event_of(conn: usize, seq: usize) -> RecallEvent {
         ][seq % 4]
             .clone(),
     );
-    event
+    let event_time = Some(UnixMillis::new(1_700_000_000_000 + seq as u64));
+    let count = 1 + seq % 3;
+    match kind_of(conn, seq) {
+        RecallKind::Group => {
+            let group = format!("@TGS#soak{conn}");
+            let first = u32::try_from(seq * 4).unwrap();
+            let messages = (0..count).map(|k| {
+                let id = (k == 0).then(|| format!("{conn}-{seq}-{}", 1_739_361_321 + seq));
+                RecalledMessage::new(first + k as u32, id)
+            });
+            let mut recall = GroupRecall::new(APPS[0], group.clone(), messages);
+            recall.context = context;
+            recall.operator_account = Some(format!("user{}", seq % 17));
+            if seq % 5 == 0 {
+                recall.group_type = Some(GroupType::Community);
+                recall.topic_id = Some(format!("{group}@TOPIC#_topic{}", seq % 7));
+            } else {
+                recall.group_type = Some(GroupType::Public);
+            }
+            recall.event_time = event_time;
+            recall.into()
+        }
+        RecallKind::OneToOne => {
+            let key = format!("soak_{conn}_{seq}");
+            let mut recall = OneToOneRecall::new(APPS[0], format!("user{}", seq % 17), "peer", key);
+            recall.context = context;
+            // Either doc edition, both, or neither; `-1` among the counts.
+            match seq % 4 {
+                0 => recall.unread_msg_num = Some(seq as i64 % 9 - 1),
+                1 => recall.event_time = event_time,
+                2 => {
+                    recall.unread_msg_num = Some(-1);
+                    recall.event_time = event_time;
+                }
+                _ => {}
+            }
+            recall.into()
+        }
+        _ => {
+            let messages =
+                (0..count).map(|k| WithdrawnMessage::new(format!("soak_{conn}_{seq}_{k}")));
+            let mut recall =
+                OfficialAccountRecall::new(APPS[0], format!("#TOA#_soak{conn}"), messages);
+            recall.context = context;
+            recall.event_time = event_time;
+            recall.into()
+        }
+    }
+}
+
+/// The connection and request that `event` was made for, if it names one.
+fn identify(event: &RecallEvent) -> Option<(usize, usize)> {
+    let (conn, seq) = match event {
+        RecallEvent::Group(recall) => {
+            let conn = recall.group_id.strip_prefix("@TGS#soak")?;
+            let seq = recall.messages.first()?.msg_seq as usize / 4;
+            (conn.parse().ok()?, seq)
+        }
+        RecallEvent::OneToOne(recall) => {
+            let (conn, seq) = recall.msg_key.strip_prefix("soak_")?.split_once('_')?;
+            (conn.parse().ok()?, seq.parse().ok()?)
+        }
+        RecallEvent::OfficialAccount(recall) => {
+            let key = &recall.messages.first()?.msg_key;
+            let mut parts = key.strip_prefix("soak_")?.split('_');
+            (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?)
+        }
+        _ => return None,
+    };
+    Some((conn, seq))
+}
+
+/// The context of `event`, to change it.
+fn context_mut(event: &mut RecallEvent) -> &mut CallbackContext {
+    match event {
+        RecallEvent::Group(recall) => &mut recall.context,
+        RecallEvent::OneToOne(recall) => &mut recall.context,
+        RecallEvent::OfficialAccount(recall) => &mut recall.context,
+        _ => unreachable!("a kind this test does not send"),
+    }
 }
 
 /// What the client must get back.
@@ -190,7 +273,8 @@ enum Expect {
 /// The request `seq` of connection `conn`, and what it must get back.
 fn request(conn: usize, seq: usize, kind: Kind) -> (Request<Script>, Expect) {
     let app = APPS[seq % 2];
-    let signed = Callback::new(&event_of(conn, seq)).signed(TOKEN);
+    let signed = Callback::new(event_of(conn, seq)).signed(TOKEN);
+    let command = kind_of(conn, seq).command();
     let (mut request, expect) = match kind {
         Kind::Valid { chunked } => {
             let mut request: Request<Script> = signed.request();
@@ -201,15 +285,15 @@ fn request(conn: usize, seq: usize, kind: Kind) -> (Request<Script>, Expect) {
         }
         Kind::WrongApp => {
             let mut stranger = event_of(conn, seq);
-            stranger.sdk_app_id = SdkAppId::new(STRANGER);
-            let callback = Callback::new(&stranger).signed(TOKEN);
+            context_mut(&mut stranger).sdk_app_id = SdkAppId::new(STRANGER);
+            let callback = Callback::new(stranger).signed(TOKEN);
             (
                 callback.request(),
                 Expect::Fail(StatusCode::FORBIDDEN, "SdkAppid is not allowed"),
             )
         }
         Kind::BadSignature => {
-            let callback = Callback::new(&event_of(conn, seq)).signed("not-the-token");
+            let callback = Callback::new(event_of(conn, seq)).signed("not-the-token");
             (
                 callback.request(),
                 Expect::Fail(StatusCode::UNAUTHORIZED, "Sign does not match"),
@@ -223,14 +307,29 @@ fn request(conn: usize, seq: usize, kind: Kind) -> (Request<Script>, Expect) {
                 )
             } else {
                 (
-                    r#"{"GroupId":7,"MsgSeqList":[]}"#,
-                    "invalid body: invalid type: integer `7`, expected a string at line 1 column 12",
+                    r#"[{"GroupId":7,"MsgSeqList":[]}]"#,
+                    "body is not a JSON object",
                 )
             };
-            let callback = Callback::from_json(app, body).signed(TOKEN);
+            let callback = Callback::from_json(app, command, body).signed(TOKEN);
             (
                 callback.request(),
                 Expect::Fail(StatusCode::BAD_REQUEST, reason),
+            )
+        }
+        Kind::Mismatched => {
+            // The body of the next kind, under this kind's command.
+            let next = kind_of(conn, seq + 1);
+            let body = Callback::new(event_of(conn, seq))
+                .command(next.command())
+                .body();
+            let callback = Callback::from_json(app, command, body).signed(TOKEN);
+            (
+                callback.request(),
+                Expect::Fail(
+                    StatusCode::BAD_REQUEST,
+                    "the body's CallbackCommand is not the query's",
+                ),
             )
         }
         Kind::WrongMethod => {
@@ -250,7 +349,8 @@ fn request(conn: usize, seq: usize, kind: Kind) -> (Request<Script>, Expect) {
             let body = format!(
                 r#"{{"GroupId":"@TGS#soak{conn}","MsgSeqList":[{{"MsgSeq":1}}],"Padding":"{padding}"}}"#
             );
-            let callback = Callback::from_json(app, body).signed(TOKEN);
+            let callback =
+                Callback::from_json(app, RecallKind::Group.command(), body).signed(TOKEN);
             let mut request: Request<Script> = callback.request();
             if !declared {
                 *request.body_mut() = Script::pieces(callback.body(), 6);
@@ -264,9 +364,16 @@ fn request(conn: usize, seq: usize, kind: Kind) -> (Request<Script>, Expect) {
             )
         }
         Kind::OtherCommand => {
-            let other = signed.command("Group.CallbackAfterSendMsg");
-            let body = other.body();
-            (other.request(), Expect::Echo(body))
+            let body = format!(r#"{{"CallbackCommand":"{OTHER}","Info":{{"Seq":{seq}}}}}"#);
+            let other = Callback::from_json(app, OTHER, body.clone()).signed(TOKEN);
+            (other.request(), Expect::Echo(body.into()))
+        }
+        Kind::UnsignedCommand => {
+            let other = Callback::from_json(app, OTHER, "{}");
+            (
+                other.request(),
+                Expect::Fail(StatusCode::UNAUTHORIZED, "RequestTime is missing"),
+            )
         }
         Kind::Plain => {
             let body = Bytes::from(format!("plain request {conn}/{seq} ").repeat(1 + seq % 20));
@@ -298,7 +405,8 @@ struct Tally {
     delivered: Vec<AtomicU32>,
     /// Events that name no request of the plan, or differ from what was sent.
     wrong: AtomicUsize,
-    /// Recall callbacks that reached the application behind an acknowledge-mode layer.
+    /// Recall callbacks that reached the application behind an acknowledge-mode layer, and
+    /// other commands that reached it unverified.
     misrouted: AtomicUsize,
 }
 
@@ -314,13 +422,8 @@ impl Tally {
 
     /// Records a delivered event, and checks it (and the body bytes the inner service could
     /// still read, in forward mode) against the request it came from.
-    fn record(&self, event: &RecallEvent, body: Option<&Bytes>) {
-        let conn = event.group_id.strip_prefix("@TGS#soak").map(str::parse);
-        let seq = event
-            .messages
-            .first()
-            .map(|message| message.msg_seq as usize / 4);
-        let (Some(Ok(conn)), Some(seq)) = (conn, seq) else {
+    fn record(&self, event: &RecallEvent, body: &Bytes) {
+        let Some((conn, seq)) = identify(event) else {
             self.wrong.fetch_add(1, Ordering::Relaxed);
             return;
         };
@@ -329,9 +432,10 @@ impl Tally {
             return;
         }
         let mut expected = event_of(conn, seq);
-        expected.request_time = event.request_time;
-        let body_intact = body.map_or(true, |body| *body == Callback::new(&expected).body());
-        if *event != expected || event.request_time.is_none() || !body_intact {
+        let request_time = event.context().request_time;
+        context_mut(&mut expected).request_time = request_time;
+        let body_intact = *body == Callback::new(expected.clone()).body();
+        if *event != expected || request_time.is_none() || !body_intact {
             self.wrong.fetch_add(1, Ordering::Relaxed);
         }
         self.delivered[self.plan.slot(conn, seq)].fetch_add(1, Ordering::Relaxed);
@@ -359,6 +463,11 @@ impl Service<Request<RequestBody<Incoming>>> for Application {
         let this = self.clone();
         Box::pin(async move {
             let event = request.extensions().get::<RecallEvent>().cloned();
+            let verified = request.extensions().get::<VerifiedCallback>().cloned();
+            let command = request
+                .uri()
+                .query()
+                .is_some_and(|query| query.contains("CallbackCommand"));
             let Ok(body) = request.into_body().collect().await else {
                 let mut response = Response::new(Full::default());
                 *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
@@ -371,8 +480,15 @@ impl Service<Request<RequestBody<Incoming>>> for Application {
                     Ok(Ack::fail("misrouted").into_http_response())
                 }
                 Some(event) => {
-                    this.tally.record(&event, Some(&body));
+                    this.tally.record(&event, &body);
                     Ok(Ack::ok().into_http_response())
+                }
+                // Another command: the guard verified it, or it is not here.
+                None if command
+                    && verified.map(|verified| verified.command) != Some(OTHER.to_owned()) =>
+                {
+                    this.tally.misrouted.fetch_add(1, Ordering::Relaxed);
+                    Ok(Ack::fail("unverified").into_http_response())
                 }
                 None => Ok(Response::new(Full::new(body))),
             }
@@ -385,6 +501,7 @@ fn layer() -> RecallLayer {
         .signed_app(APPS[0], [TOKEN])
         .signed_app(APPS[1], [TOKEN])
         .body_limit(BODY_LIMIT)
+        .guard_other_commands()
         .build()
         .unwrap()
 }
@@ -401,8 +518,8 @@ async fn forward_server(tally: &Arc<Tally>) -> Server {
 /// The layer in acknowledge mode: its handler records the events.
 async fn acknowledge_server(tally: &Arc<Tally>) -> Server {
     let recorder = Arc::clone(tally);
-    let layer = layer().acknowledge(service_fn(move |event: RecallEvent| {
-        recorder.record(&event, None);
+    let layer = layer().acknowledge(service_fn(move |accepted: AcceptedRecall| {
+        recorder.record(&accepted.event, &accepted.body);
         std::future::ready(Ok::<_, Infallible>(()))
     }));
     let application = Application {

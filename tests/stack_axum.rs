@@ -17,12 +17,15 @@ use http_body_util::Full;
 use tokio::sync::mpsc;
 use tower::{service_fn, ServiceExt};
 use tower_tim_recall::testing::{read_ack, Callback};
-use tower_tim_recall::{Ack, RecallEvent, RecallEventRejection, RecallLayer};
+use tower_tim_recall::{
+    AcceptedRecall, Ack, CallbackRejection, GroupRecall, OfficialAccountRecall, OneToOneRecall,
+    RecallEvent, RecallKind, RecallLayer, VerifiedCallback,
+};
 
 use support::fixtures::*;
 use support::net::client::Client;
 use support::net::server::Server;
-use support::net::{exchange_callbacks, next_event, request_once, within};
+use support::net::{exchange_callbacks, exchange_guarded, next_event, request_once, within};
 use support::requests::{callback_to, documented, old_form, other_app, other_command};
 use support::Answer;
 
@@ -165,9 +168,6 @@ async fn recall_only(
     Ack::ok()
 }
 
-const NOT_A_RECALL: &str = "not a Group.CallbackAfterRecallMsg callback";
-const LAYER_MISSING: &str = "the recall layer is not installed in front of this handler";
-
 #[tokio::test]
 async fn the_event_as_a_handler_argument() {
     let (calls, mut seen) = mpsc::unbounded_channel();
@@ -194,7 +194,7 @@ async fn the_event_as_a_handler_argument() {
     let answer = client
         .request(callback_to("/recalls-only", &other, EVENT))
         .await;
-    answer.assert_fail(StatusCode::BAD_REQUEST, NOT_A_RECALL);
+    answer.assert_fail(StatusCode::BAD_REQUEST, ONLY_RECALLS);
 
     // A recall that reached a handler past the layer: refused, and the answer says why.
     let answer = client.request(to("/unchecked")).await;
@@ -213,28 +213,91 @@ async fn the_event_as_a_handler_argument() {
     );
 }
 
-/// Answers with the group of the event it took, so that a test sees what arrived.
-async fn required(event: RecallEvent) -> String {
-    event.group_id
-}
-
-/// Answers the group of `Some(event)` as `required` does, and `None` with `OK`.
-async fn optional(event: Option<RecallEvent>) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    match event {
-        Some(event) => event.group_id.into_response(),
-        None => Ack::ok().into_response(),
-    }
-}
-
-fn extracting(layered: bool) -> Router {
+#[tokio::test]
+async fn the_guard_holds_other_commands_over_the_socket() {
+    // The `server` example's stack: one route, `route_layer`, the guard on, signed.
+    let (calls, mut seen) = mpsc::unbounded_channel();
+    let layer = RecallLayer::builder()
+        .signed_app(APP, [TOKEN])
+        .guard_other_commands()
+        .build()
+        .unwrap();
     let app = Router::new()
-        .route("/required", post(required))
-        .route("/optional", post(optional));
-    if layered {
-        app.layer(layer())
-    } else {
-        app
+        .route(CALLBACK_PATH, post(record_recall))
+        .route_layer(layer)
+        .route("/echo", post(echo))
+        .with_state(calls);
+    let server = Server::axum(app).await;
+    let mut client = Client::connect(server.addr).await;
+    exchange_guarded(&mut client, TOKEN, OK_JSON).await;
+    // Another route is not guarded: `route_layer` covers the callback route only.
+    let stranger = format!("SdkAppid={STRANGER}&CallbackCommand={STATE_CHANGE}");
+    let answer = client
+        .request(callback_to("/echo", &stranger, "untouched"))
+        .await;
+    answer.assert_text("untouched");
+    client.close().await;
+    server.stop().await;
+    assert!(
+        seen.try_recv().is_err(),
+        "another command was taken for a recall"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every extractor, every kind of request, with and without the layer
+
+/// For each type a handler can take: a handler that takes it and answers with a text naming
+/// what it took, and one that takes it as an `Option` and answers `none` without it.
+macro_rules! handlers {
+    ($($required:ident, $optional:ident: $type:ty => $text:expr;)*) => {$(
+        async fn $required(taken: $type) -> String {
+            $text(taken)
+        }
+        async fn $optional(taken: Option<$type>) -> String {
+            taken.map($text).unwrap_or_else(|| "none".to_owned())
+        }
+    )*};
+}
+
+handlers! {
+    any_recall, any_recall_or_none: RecallEvent => |event: RecallEvent| event.kind().command().to_owned();
+    group, group_or_none: GroupRecall => |recall: GroupRecall| recall.group_id;
+    one_to_one, one_to_one_or_none: OneToOneRecall => |recall: OneToOneRecall| recall.msg_key;
+    official, official_or_none: OfficialAccountRecall => |recall: OfficialAccountRecall| recall.official_account;
+    verified, verified_or_none: VerifiedCallback => |callback: VerifiedCallback| callback.command;
+}
+
+/// How the app under test is layered.
+#[derive(Debug, Clone, Copy)]
+enum Front {
+    /// The layer, with the guard on.
+    Guarded,
+    /// The layer, guard off.
+    Layer,
+    /// No layer: a wiring mistake.
+    Missing,
+}
+
+fn extracting(front: Front) -> Router {
+    let app = Router::new()
+        .route("/event", post(any_recall))
+        .route("/event-or-none", post(any_recall_or_none))
+        .route("/group", post(group))
+        .route("/group-or-none", post(group_or_none))
+        .route("/c2c", post(one_to_one))
+        .route("/c2c-or-none", post(one_to_one_or_none))
+        .route("/official", post(official))
+        .route("/official-or-none", post(official_or_none))
+        .route("/verified", post(verified))
+        .route("/verified-or-none", post(verified_or_none));
+    let builder = RecallLayer::builder()
+        .unsigned_app(APP)
+        .allow_unsigned_apps();
+    match front {
+        Front::Guarded => app.layer(builder.guard_other_commands().build().unwrap()),
+        Front::Layer => app.layer(builder.build().unwrap()),
+        Front::Missing => app,
     }
 }
 
@@ -243,60 +306,232 @@ async fn extract(app: Router, request: Request<Full<Bytes>>) -> Answer {
     Answer::read(app.oneshot(request).await.unwrap()).await
 }
 
+const GROUP: &str = "Group.CallbackAfterRecallMsg";
+const C2C: &str = "C2C.CallbackAfterMsgWithDraw";
+const OFFICIAL: &str = "OfficialAccount.CallbackAfterMsgWithDraw";
+const LAYER_MISSING: &str = "the recall layer is not installed in front of this handler";
+const GUARD_MISSING: &str =
+    "the recall layer is not installed with its guard in front of this handler";
+const ONLY_RECALLS: &str = "this handler takes only recall callbacks";
+const ONLY_GROUP: &str = "this handler takes only Group.CallbackAfterRecallMsg callbacks";
+const ONLY_C2C: &str = "this handler takes only C2C.CallbackAfterMsgWithDraw callbacks";
+const ONLY_OFFICIAL: &str =
+    "this handler takes only OfficialAccount.CallbackAfterMsgWithDraw callbacks";
+const ONLY_VERIFIED: &str = "this handler takes only callbacks the recall layer verified";
+
+/// What a handler answers: its text, or a `FAIL` with this status and reason.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Text(&'static str),
+    Fail(StatusCode, &'static str),
+}
+use Expect::{Fail, Text};
+
+const BAD: StatusCode = StatusCode::BAD_REQUEST;
+const FAULT: StatusCode = StatusCode::INTERNAL_SERVER_ERROR;
+
+/// The paths of the handlers, in the order of each row of [`TABLE`].
+const PATHS: [&str; 10] = [
+    "/event",
+    "/event-or-none",
+    "/group",
+    "/group-or-none",
+    "/c2c",
+    "/c2c-or-none",
+    "/official",
+    "/official-or-none",
+    "/verified",
+    "/verified-or-none",
+];
+
+/// What each handler of [`PATHS`] answers to a recall of each kind behind the layer, guard on
+/// or off: the handlers that ask for its kind, or for any recall, or for a verified callback,
+/// take it; those that ask for another kind refuse it, or take `None`.
+const GROUP_TAKEN: [Expect; 10] = [
+    Text(GROUP),
+    Text(GROUP),
+    Text(GROUP_ID),
+    Text(GROUP_ID),
+    Fail(BAD, ONLY_C2C),
+    Text("none"),
+    Fail(BAD, ONLY_OFFICIAL),
+    Text("none"),
+    Text(GROUP),
+    Text(GROUP),
+];
+const C2C_TAKEN: [Expect; 10] = [
+    Text(C2C),
+    Text(C2C),
+    Fail(BAD, ONLY_GROUP),
+    Text("none"),
+    Text(MSG_KEY),
+    Text(MSG_KEY),
+    Fail(BAD, ONLY_OFFICIAL),
+    Text("none"),
+    Text(C2C),
+    Text(C2C),
+];
+const OFFICIAL_TAKEN: [Expect; 10] = [
+    Text(OFFICIAL),
+    Text(OFFICIAL),
+    Fail(BAD, ONLY_GROUP),
+    Text("none"),
+    Fail(BAD, ONLY_C2C),
+    Text("none"),
+    Text(ACCOUNT),
+    Text(ACCOUNT),
+    Text(OFFICIAL),
+    Text(OFFICIAL),
+];
+
+/// The recall handlers' answers to a request that is no recall: refused, or `None`.
+const NO_RECALL: [Expect; 8] = [
+    Fail(BAD, ONLY_RECALLS),
+    Text("none"),
+    Fail(BAD, ONLY_GROUP),
+    Text("none"),
+    Fail(BAD, ONLY_C2C),
+    Text("none"),
+    Fail(BAD, ONLY_OFFICIAL),
+    Text("none"),
+];
+
+/// [`NO_RECALL`], then the two answers of the `VerifiedCallback` handlers.
+const fn no_recall(verified: [Expect; 2]) -> [Expect; 10] {
+    let r = NO_RECALL;
+    [
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        verified[0],
+        verified[1],
+    ]
+}
+
+/// With no layer in front, a recall of `kind` (its index in `PATHS`, by pairs): the handlers
+/// that ask for it, or for any recall, refuse it with 500; the others answer as for any
+/// request that is not theirs.
+const fn unchecked(kind: usize) -> [Expect; 10] {
+    let mut row = no_recall([Fail(FAULT, GUARD_MISSING), Fail(FAULT, GUARD_MISSING)]);
+    row[0] = Fail(FAULT, LAYER_MISSING);
+    row[1] = Fail(FAULT, LAYER_MISSING);
+    row[2 * kind] = Fail(FAULT, LAYER_MISSING);
+    row[2 * kind + 1] = Fail(FAULT, LAYER_MISSING);
+    row
+}
+
+/// For each front and each request, what each handler of [`PATHS`] answers.
+const TABLE: [(Front, &str, [Expect; 10]); 15] = [
+    (Front::Guarded, "group", GROUP_TAKEN),
+    (Front::Guarded, "c2c", C2C_TAKEN),
+    (Front::Guarded, "official", OFFICIAL_TAKEN),
+    (
+        Front::Guarded,
+        "other",
+        no_recall([Text(STATE_CHANGE), Text(STATE_CHANGE)]),
+    ),
+    (
+        Front::Guarded,
+        "plain",
+        no_recall([Fail(BAD, ONLY_VERIFIED), Text("none")]),
+    ),
+    // Without the guard, another command is not verified: a handler that asks for it says so.
+    (Front::Layer, "group", GROUP_TAKEN),
+    (Front::Layer, "c2c", C2C_TAKEN),
+    (Front::Layer, "official", OFFICIAL_TAKEN),
+    (
+        Front::Layer,
+        "other",
+        no_recall([Fail(FAULT, GUARD_MISSING), Fail(FAULT, GUARD_MISSING)]),
+    ),
+    (
+        Front::Layer,
+        "plain",
+        no_recall([Fail(BAD, ONLY_VERIFIED), Text("none")]),
+    ),
+    // No layer: a callback that a handler asks for is refused, never taken unchecked.
+    (Front::Missing, "group", unchecked(1)),
+    (Front::Missing, "c2c", unchecked(2)),
+    (Front::Missing, "official", unchecked(3)),
+    (
+        Front::Missing,
+        "other",
+        no_recall([Fail(FAULT, GUARD_MISSING), Fail(FAULT, GUARD_MISSING)]),
+    ),
+    (
+        Front::Missing,
+        "plain",
+        no_recall([Fail(BAD, ONLY_VERIFIED), Text("none")]),
+    ),
+];
+
+const GROUP_ID: &str = "@TGS#_@TGS#cQVLVHIM62CJ";
+const MSG_KEY: &str = "48374_2837546_1557481126";
+const ACCOUNT: &str = "#TOA#_123";
+
+/// The request named `name`, to `path`.
+fn sent(name: &str, path: &str) -> Request<Full<Bytes>> {
+    let (query, body) = match name {
+        "group" => (QUERY.to_owned(), EVENT),
+        "c2c" => (query_of(RecallKind::OneToOne), ONE_TO_ONE),
+        "official" => (query_of(RecallKind::OfficialAccount), OFFICIAL_ACCOUNT),
+        "other" => (QUERY.replace(GROUP, STATE_CHANGE), "{}"),
+        "plain" => ("a=b".to_owned(), "{}"),
+        _ => unreachable!("{name}"),
+    };
+    callback_to(path, &query, body)
+}
+
 #[tokio::test]
 async fn each_extractor_answers_each_case() {
-    let recall = |path: &str| callback_to(path, QUERY, EVENT);
-    let other = |path: &str| {
-        let query = QUERY.replace("Group.CallbackAfterRecallMsg", OTHER_COMMAND);
-        callback_to(path, &query, EVENT)
-    };
-    for path in ["/required", "/optional"] {
-        // A recall behind the layer: the handler saw the event the layer parsed.
-        let answer = extract(extracting(true), recall(path)).await;
-        answer.assert_text("@TGS#_@TGS#cQVLVHIM62CJ");
-        // A recall that no layer checked: 500, and the answer says why.
-        let answer = extract(extracting(false), recall(path)).await;
-        answer.assert_fail(StatusCode::INTERNAL_SERVER_ERROR, LAYER_MISSING);
+    for (front, name, row) in TABLE {
+        for (path, expected) in PATHS.into_iter().zip(row) {
+            let answer = extract(extracting(front), sent(name, path)).await;
+            let context = format!("{front:?} {name} {path}");
+            match expected {
+                Text(text) => {
+                    assert_eq!(answer.status, StatusCode::OK, "{context}: {answer:?}");
+                    assert_eq!(answer.body, text, "{context}");
+                }
+                Fail(status, reason) => {
+                    assert_eq!(answer.body, support::fail_json(status, reason), "{context}");
+                    answer.assert_fail(status, reason);
+                }
+            }
+        }
     }
-    // Another request: `None`, or 400 for a handler that requires a recall.
-    extract(extracting(true), other("/optional"))
-        .await
-        .assert_ok_ack();
-    let answer = extract(extracting(true), other("/required")).await;
-    answer.assert_fail(StatusCode::BAD_REQUEST, NOT_A_RECALL);
-    // A request with no query at all.
-    let plain = Request::post("/optional").body(Full::default()).unwrap();
-    extract(extracting(false), plain).await.assert_ok_ack();
 }
 
 #[test]
 fn the_rejection_reads_as_its_reason() {
     // The rejections are made by the extractor; the public API reads them.
     let rejection =
-        |layered: bool| -> RecallEventRejection {
-            let (mut parts, ()) = Request::post(format!("/?{QUERY}"))
+        |query: &str| -> CallbackRejection {
+            let (mut parts, ()) = Request::post(format!("/?{query}"))
                 .body(())
                 .unwrap()
                 .into_parts();
-            if layered {
-                parts.uri = "/?CallbackCommand=Group.CallbackAfterSendMsg"
-                    .parse()
-                    .unwrap();
-            }
             let extracted = support::complete(<RecallEvent as axum::extract::FromRequestParts<
                 (),
             >>::from_request_parts(&mut parts, &()));
             extracted.unwrap_err()
         };
-    let missing = rejection(false);
+    let missing = rejection(QUERY);
     assert!(missing.is_layer_missing());
     assert_eq!(missing.to_string(), LAYER_MISSING);
+    assert_eq!(missing.reason(), LAYER_MISSING);
     assert_eq!(missing.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(missing.ack(), Ack::fail_with_code(500, LAYER_MISSING));
-    let other = rejection(true);
+    let other = rejection("CallbackCommand=Group.CallbackAfterSendMsg");
     assert!(!other.is_layer_missing());
-    assert_eq!(other.reason(), NOT_A_RECALL);
-    assert_eq!(other.ack(), Ack::fail_with_code(400, NOT_A_RECALL));
+    assert_eq!(other.reason(), ONLY_RECALLS);
+    assert_eq!(other.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(other.ack(), Ack::fail_with_code(400, ONLY_RECALLS));
 }
 
 /// Acknowledge mode in axum (no socket: the `Router` is itself a tower service). `Router::layer`
@@ -314,10 +549,12 @@ async fn router_layer_in_acknowledge_mode() {
                 async { Ack::fail("the route was called") }
             }),
         )
-        .layer(layer().acknowledge(service_fn(move |event| {
-            let _ = events.send(event);
-            std::future::ready(Ok::<_, Infallible>(()))
-        })));
+        .layer(
+            layer().acknowledge(service_fn(move |accepted: AcceptedRecall| {
+                let _ = events.send(accepted.event);
+                std::future::ready(Ok::<_, Infallible>(()))
+            })),
+        );
 
     extract(app.clone(), documented()).await.assert_ok_ack();
     assert_eq!(next_event(&mut received).await, documented_event());
@@ -336,7 +573,7 @@ async fn a_testing_callback_drives_a_router() {
         .route(CALLBACK_PATH, post(record_recall))
         .with_state(calls)
         .layer(RecallLayer::new([APP], [TOKEN]).unwrap());
-    let callback = Callback::new(&documented_event()).signed(TOKEN);
+    let callback = Callback::new(documented_event()).signed(TOKEN);
     let response = app
         .clone()
         .oneshot(callback.request::<Body>())
@@ -344,10 +581,11 @@ async fn a_testing_callback_drives_a_router() {
         .unwrap();
     assert_eq!(read_ack(response).await, (StatusCode::OK, Ack::ok()));
     let event = next_event(&mut seen).await;
-    assert_eq!(event.group_id, documented_event().group_id);
-    assert!(event.request_time.is_some());
+    let group = |event: &RecallEvent| event.as_group().unwrap().group_id.clone();
+    assert_eq!(group(&event), group(&documented_event()));
+    assert!(event.context().request_time.is_some());
 
-    let unsigned = Callback::new(&documented_event());
+    let unsigned = Callback::new(documented_event());
     let response = app.oneshot(unsigned.request::<Body>()).await.unwrap();
     assert_eq!(
         read_ack(response).await,

@@ -11,12 +11,12 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use tokio::sync::mpsc;
 use tower::{service_fn, ServiceBuilder};
-use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RequestBody};
+use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RequestBody, VerifiedCallback};
 
 use support::fixtures::{documented_event, APP, EVENT, QUERY};
 use support::net::client::Client;
 use support::net::server::Server;
-use support::net::{exchange_callbacks, next_event};
+use support::net::{exchange_callbacks, exchange_guarded, next_event};
 use support::requests::{callback_to, documented};
 use support::sign_text;
 
@@ -29,8 +29,9 @@ fn signed(token: &str, time: u64) -> Request<Full<Bytes>> {
     callback_to(support::fixtures::CALLBACK_PATH, &query, EVENT)
 }
 
-/// The application behind the layer: for a callback, checks that the body is still readable
-/// and passes the event on; any other request gets its path and body echoed.
+/// The application behind the layer: for a recall, checks that the body is still readable and
+/// passes the event on; acknowledges another command the guard verified; any other request
+/// gets its path and body echoed.
 fn app(
     calls: mpsc::UnboundedSender<RecallEvent>,
 ) -> impl tower::Service<
@@ -43,6 +44,9 @@ fn app(
         let calls = calls.clone();
         async move {
             let event = request.extensions().get::<RecallEvent>().cloned();
+            if request.extensions().get::<VerifiedCallback>().is_some() {
+                return Ok(Ack::ok().into_http_response());
+            }
             let response = match event {
                 Some(event) => {
                     let body = request.into_body().collect().await.unwrap().to_bytes();
@@ -103,17 +107,16 @@ async fn signed_callbacks_over_the_socket() {
         .as_secs();
     client.request(signed(TOKEN, now)).await.assert_ok_ack();
     let mut expected = documented_event();
-    expected.request_time = Some(now);
+    if let RecallEvent::Group(recall) = &mut expected {
+        recall.context.request_time = Some(now);
+    }
     assert_eq!(next_event(&mut seen).await, expected);
 
     // Unsigned, signed with another token, or signed long ago: 401, body never read.
     let cases = [
         (documented(), "RequestTime is missing"),
         (signed("another token", now), "Sign does not match"),
-        (
-            signed(TOKEN, 1_669_872_112),
-            "RequestTime is outside the allowed time window",
-        ),
+        (signed(TOKEN, 1_669_872_112), "RequestTime is too old"),
     ];
     for (refused, reason) in cases {
         let answer = client.request(refused).await;
@@ -129,4 +132,24 @@ async fn signed_callbacks_over_the_socket() {
     client.close().await;
     server.stop().await;
     assert!(seen.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn the_guard_holds_other_commands_over_the_socket() {
+    let (calls, mut seen) = mpsc::unbounded_channel::<RecallEvent>();
+    let layer = RecallLayer::builder()
+        .signed_app(APP, [TOKEN])
+        .guard_other_commands()
+        .build()
+        .unwrap();
+    let service = ServiceBuilder::new().layer(layer).service(app(calls));
+    let server = Server::http1(service).await;
+    let mut client = Client::connect(server.addr).await;
+    exchange_guarded(&mut client, TOKEN, "/im/callbackplain").await;
+    client.close().await;
+    server.stop().await;
+    assert!(
+        seen.try_recv().is_err(),
+        "another command was taken for a recall"
+    );
 }

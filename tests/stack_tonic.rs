@@ -1,7 +1,7 @@
 //! The layer in tonic 0.14: one port serves gRPC (`tonic-health`'s health service, HTTP/2)
 //! and Tencent's callback (HTTP/1.1), through `Server::builder().accept_http1(true).layer(..)`
 //! in acknowledge mode. gRPC calls, unary and streaming, go through the layer untouched and
-//! unbuffered.
+//! unbuffered, the guard on or off: they carry no `CallbackCommand`.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -16,30 +16,33 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::server::HealthReporter;
 use tower::service_fn;
-use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
+use tower_tim_recall::{AcceptedRecall, Ack, RecallEvent, RecallLayer};
 
-use support::fixtures::{documented_event, APP, CALLBACK_PATH, EVENT, OTHER_COMMAND, QUERY};
+use support::fixtures::{
+    documented_event, APP, CALLBACK_PATH, EVENT, OK_JSON, OTHER_COMMAND, QUERY,
+};
 use support::net::client::Client;
 use support::net::server::Server;
-use support::net::{exchange_callbacks, next_event, request_once, within};
+use support::net::{exchange_callbacks, exchange_guarded, next_event, request_once, within};
 use support::requests::{callback_to, documented, other_command};
 
 /// A named service whose health the tests set.
 const SERVICE: &str = "tim.Recall";
 
-/// Starts the gRPC server with the layer in acknowledge mode; accepted events go to `events`.
-async fn grpc_server(events: mpsc::UnboundedSender<RecallEvent>) -> (Server, HealthReporter) {
+/// Starts the gRPC server with `layer` in acknowledge mode; accepted events go to `events`.
+async fn grpc_server(
+    layer: RecallLayer,
+    events: mpsc::UnboundedSender<RecallEvent>,
+) -> (Server, HealthReporter) {
     let (reporter, health_service) = tonic_health::server::health_reporter();
     reporter
         .set_service_status(SERVICE, tonic_health::ServingStatus::NotServing)
         .await;
 
-    let layer = RecallLayer::unsigned([APP])
-        .unwrap()
-        .acknowledge(service_fn(move |event| {
-            let _ = events.send(event);
-            std::future::ready(Ok::<_, Infallible>(()))
-        }));
+    let layer = layer.acknowledge(service_fn(move |accepted: AcceptedRecall| {
+        let _ = events.send(accepted.event);
+        std::future::ready(Ok::<_, Infallible>(()))
+    }));
     // The gRPC service, and a route that acknowledges Tencent's other callback commands
     // (recalls never reach it: the layer answers them).
     let routes = Routes::new(health_service).into_axum_router().route(
@@ -64,6 +67,10 @@ async fn grpc_server(events: mpsc::UnboundedSender<RecallEvent>) -> (Server, Hea
     (server, reporter)
 }
 
+fn unsigned() -> RecallLayer {
+    RecallLayer::unsigned([APP]).unwrap()
+}
+
 /// A gRPC client over HTTP/2 to `server`.
 async fn grpc_client(server: &Server) -> HealthClient<Channel> {
     let endpoint = Endpoint::from_shared(format!("http://{}", server.addr))
@@ -71,6 +78,20 @@ async fn grpc_client(server: &Server) -> HealthClient<Channel> {
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(10));
     HealthClient::new(within("gRPC connect", endpoint.connect()).await.unwrap())
+}
+
+/// Checks that gRPC still answers after the callbacks, stops the server, and checks that no
+/// event was left undelivered.
+async fn still_serving(
+    mut health: HealthClient<Channel>,
+    server: Server,
+    mut received: mpsc::UnboundedReceiver<RecallEvent>,
+) {
+    let overall = within("gRPC check", health.check(check(""))).await.unwrap();
+    assert_eq!(overall.get_ref().status(), ServingStatus::Serving);
+    drop(health);
+    server.stop().await;
+    assert!(received.try_recv().is_err(), "an event was not taken");
 }
 
 fn check(service: &str) -> HealthCheckRequest {
@@ -82,7 +103,7 @@ fn check(service: &str) -> HealthCheckRequest {
 #[tokio::test]
 async fn grpc_and_callback_share_one_port() {
     let (events, mut received) = mpsc::unbounded_channel();
-    let (server, _reporter) = grpc_server(events).await;
+    let (server, _reporter) = grpc_server(unsigned(), events).await;
 
     // gRPC (HTTP/2) through the layer.
     let mut health = grpc_client(&server).await;
@@ -109,14 +130,7 @@ async fn grpc_and_callback_share_one_port() {
     assert_eq!(answer.header("grpc-status"), Some("12"), "{answer:?}");
     assert!(answer.body.is_empty(), "{answer:?}");
     client.close().await;
-
-    // gRPC still answers after the callbacks.
-    let overall = within("gRPC check", health.check(check(""))).await.unwrap();
-    assert_eq!(overall.get_ref().status(), ServingStatus::Serving);
-    drop(health);
-
-    server.stop().await;
-    assert!(received.try_recv().is_err());
+    still_serving(health, server, received).await;
 }
 
 /// `Watch` is server streaming: the response stays open and carries one message per status
@@ -125,7 +139,7 @@ async fn grpc_and_callback_share_one_port() {
 #[tokio::test]
 async fn a_grpc_stream_is_not_buffered() {
     let (events, mut received) = mpsc::unbounded_channel();
-    let (server, reporter) = grpc_server(events).await;
+    let (server, reporter) = grpc_server(unsigned(), events).await;
     let mut health = grpc_client(&server).await;
 
     let mut watch = within("gRPC watch", health.watch(check(SERVICE)))
@@ -167,4 +181,30 @@ async fn a_grpc_stream_is_not_buffered() {
     drop(health);
     server.stop().await;
     assert!(received.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn with_the_guard_grpc_passes_untouched_and_other_commands_are_held() {
+    const TOKEN: &str = "the console's callback token";
+    let layer = RecallLayer::builder()
+        .signed_app(APP, [TOKEN])
+        .guard_other_commands()
+        .build()
+        .unwrap();
+    let (events, received) = mpsc::unbounded_channel();
+    let (server, _reporter) = grpc_server(layer, events).await;
+
+    // gRPC carries no `CallbackCommand`: never refused, guard or not.
+    let mut health = grpc_client(&server).await;
+    let overall = within("gRPC check", health.check(check(""))).await.unwrap();
+    assert_eq!(overall.get_ref().status(), ServingStatus::Serving);
+    let unknown = within("gRPC check", health.check(check("nope"))).await;
+    assert_eq!(unknown.unwrap_err().code(), tonic::Code::NotFound);
+
+    // Another command, verified, reaches the route that acknowledges it; refused otherwise. A
+    // request without a command reaches the same route unchecked.
+    let mut client = Client::connect(server.addr).await;
+    exchange_guarded(&mut client, TOKEN, OK_JSON).await;
+    client.close().await;
+    still_serving(health, server, received).await;
 }

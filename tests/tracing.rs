@@ -14,7 +14,9 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
-use tower_tim_recall::{Mode, RecallEvent, RecallLayer, RequestBody, RECALL_COMMAND};
+use tower_tim_recall::{AcceptedRecall, Mode, RecallKind, RecallLayer, RequestBody};
+
+const RECALL_COMMAND: &str = "Group.CallbackAfterRecallMsg";
 
 use support::fixtures::{at, APP, EVENT as DOCUMENTED, NOW};
 use support::sign_text;
@@ -258,8 +260,79 @@ async fn a_forwarded_callback_has_a_span_with_its_app_group_count_and_decision()
 }
 
 #[tokio::test]
+async fn each_kind_of_recall_names_its_command_and_counts_its_messages() {
+    let cases = [
+        (RecallKind::Group, DOCUMENTED, Some(GROUP), "1"),
+        (
+            RecallKind::OneToOne,
+            r#"{"From_Account":"jared","To_Account":"Jonh","MsgKey":"k"}"#,
+            None,
+            "1",
+        ),
+        (
+            RecallKind::OfficialAccount,
+            r#"{"Official_Account":"a","WithdrawMsgList":[{"MsgKey":"k"},{"MsgKey":"l"}]}"#,
+            None,
+            "2",
+        ),
+    ];
+    for (kind, body, group, messages) in cases {
+        let query = query(NOW, "").replace(RECALL_COMMAND, kind.command());
+        let (status, captured) =
+            traced(signed(), post(&format!("/im/callback?{query}"), body)).await;
+        assert_eq!(status, StatusCode::OK);
+        let (span, _) = one_callback(&captured);
+        assert_eq!(field(&span.fields, "CallbackCommand"), Some(kind.command()));
+        assert_eq!(field(&span.fields, "GroupId"), group);
+        assert_eq!(field(&span.fields, "messages"), Some(messages));
+        assert_eq!(field(&span.fields, "decision"), Some("forwarded"));
+    }
+}
+
+#[tokio::test]
+async fn a_guarded_command_has_a_span_of_its_own() {
+    let layer = || builder().guard_other_commands().build().unwrap();
+    let other = query(NOW, "").replace(RECALL_COMMAND, "State.StateChange");
+    let (status, captured) = traced(layer(), post(&format!("/im/callback?{other}"), "{}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (captured.spans.len(), captured.events.len()),
+        (1, 1),
+        "{captured:#?}"
+    );
+    let (span, event) = (&captured.spans[0], &captured.events[0]);
+    assert_eq!((span.name, span.level), ("guarded_callback", Level::INFO));
+    assert_eq!(
+        field(&span.fields, "CallbackCommand"),
+        Some("State.StateChange")
+    );
+    assert_eq!(field(&span.fields, "SdkAppid"), Some("1400000000"));
+    assert_eq!(field(&span.fields, "decision"), Some("passed"));
+    assert_eq!(field(&span.fields, "status"), None);
+    assert_eq!(event.level, Level::INFO);
+    assert_eq!(
+        field(&event.fields, "message"),
+        Some("guarded callback passed")
+    );
+
+    // Refused: a warning, as for a recall.
+    let unsigned = "/im/callback?SdkAppid=1400000000&CallbackCommand=State.StateChange";
+    let (status, captured) = traced(layer(), post(unsigned, "{}")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (span, event) = (&captured.spans[0], &captured.events[0]);
+    assert_eq!(span.name, "guarded_callback");
+    assert_eq!(field(&span.fields, "decision"), Some("refused"));
+    assert_eq!(field(&span.fields, "status"), Some("401"));
+    assert_eq!(event.level, Level::WARN);
+    assert_eq!(
+        field(&event.fields, "reason"),
+        Some("RequestTime is missing")
+    );
+}
+
+#[tokio::test]
 async fn an_acknowledged_callback_records_the_answer() {
-    let layer = signed().acknowledge(service_fn(|_: RecallEvent| {
+    let layer = signed().acknowledge(service_fn(|_: AcceptedRecall| {
         std::future::ready(Ok::<_, Infallible>(()))
     }));
     let request = valid_callback();
@@ -292,7 +365,14 @@ async fn refusals_are_warnings_with_their_status_and_fixed_reason() {
             DOCUMENTED,
             Some("1400000000"),
             401,
-            "RequestTime is outside the allowed time window",
+            "RequestTime is too old",
+        ),
+        (
+            query(NOW + 61, ""),
+            DOCUMENTED,
+            Some("1400000000"),
+            401,
+            "RequestTime is too far in the future",
         ),
         (
             format!("SdkAppid=7&CallbackCommand={RECALL_COMMAND}"),
@@ -345,6 +425,7 @@ async fn refusals_are_warnings_with_their_status_and_fixed_reason() {
         );
         assert_eq!(field(&span.fields, "GroupId"), None);
         assert_eq!(event.level, Level::WARN, "{query}");
+        assert_eq!(field(&event.fields, "message"), Some("callback refused"));
         assert_eq!(field(&event.fields, "reason"), Some(reason), "{query}");
         assert_eq!(
             field(&event.fields, "status"),
@@ -368,7 +449,7 @@ async fn refusals_are_warnings_with_their_status_and_fixed_reason() {
 
 #[tokio::test]
 async fn a_failing_handler_is_an_error_without_its_message() {
-    let failing = service_fn(|_: RecallEvent| async {
+    let failing = service_fn(|_: AcceptedRecall| async {
         Err::<(), _>(std::io::Error::other(format!(
             "database down; token={TOKEN}"
         )))

@@ -51,7 +51,8 @@ fn signed_layer() -> RecallLayer {
     RecallLayer::builder()
         .signed_app(APP, [TOKEN])
         .body_limit(BODY_LIMIT)
-        .time_window(Duration::from_secs(WINDOW_SECS))
+        .max_age(Duration::from_secs(WINDOW_SECS))
+        .max_ahead(Duration::from_secs(WINDOW_SECS))
         .build()
         .expect("a valid configuration")
 }

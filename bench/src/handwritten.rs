@@ -20,7 +20,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tower_tim_recall::{Ack, Platform, RecallEvent, RECALL_COMMAND};
+use support::bodies_by_hand::GroupBody;
+use tower_tim_recall::{Ack, Platform, RecallEvent, RecallKind};
 
 /// The callback URL's path.
 pub const CALLBACK_PATH: &str = "/im/callback";
@@ -66,9 +67,9 @@ pub fn router(config: Config) -> Router {
 async fn callback(
     State(config): State<Arc<Config>>,
     Query(params): Query<CallbackParams>,
-    Json(mut event): Json<RecallEvent>,
+    Json(body): Json<GroupBody>,
 ) -> Response {
-    if params.command != RECALL_COMMAND {
+    if params.command != RecallKind::Group.command() {
         // Another callback command sent to the same URL (if its body happened to parse).
         return Ack::ok().into_http_response::<Body>();
     }
@@ -98,10 +99,12 @@ async fn callback(
     {
         return answer(StatusCode::BAD_REQUEST, "contenttype is not json");
     }
-    event.sdk_app_id = params.sdk_app_id.into();
-    event.client_ip = params.client_ip.and_then(|ip| ip.parse().ok());
-    event.platform = params.platform.as_deref().map(Platform::from);
-    event.request_time = params.request_time;
+    let mut event = body.into_event(params.sdk_app_id);
+    if let RecallEvent::Group(recall) = &mut event {
+        recall.context.client_ip = params.client_ip.and_then(|ip| ip.parse().ok());
+        recall.context.platform = params.platform.as_deref().map(Platform::from);
+        recall.context.request_time = params.request_time;
+    }
     if (config.on_event)(&event).is_err() {
         return answer(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -80,16 +80,24 @@ impl Options {
         }
     }
 
-    /// The recall layer these flags describe, in forward mode: signed with the tokens, or,
-    /// with none, unsigned. The layer checks the apps and the tokens.
+    /// The recall layer these flags describe, in forward mode: the three recall callbacks
+    /// taken, every app signed with the tokens or, with none, unsigned, and the guard on, so
+    /// that every other callback command at the URL is held to the same app and signature
+    /// checks. The layer checks the apps and the tokens.
     pub fn layer(&self) -> Result<RecallLayer, Box<dyn Error>> {
         let tokens = self.tokens()?;
-        let layer = if tokens.is_empty() {
-            RecallLayer::unsigned(self.apps())?
-        } else {
-            RecallLayer::new(self.apps(), tokens)?
-        };
-        Ok(layer)
+        let mut builder = RecallLayer::builder().guard_other_commands();
+        for app in self.apps() {
+            builder = if tokens.is_empty() {
+                builder.unsigned_app(app)
+            } else {
+                builder.signed_app(app, tokens.iter().cloned())
+            };
+        }
+        if tokens.is_empty() {
+            builder = builder.allow_unsigned_apps();
+        }
+        Ok(builder.build()?)
     }
 
     /// Binds `--addr` and prints `listening on http://ADDR` (the address actually bound) on
@@ -104,8 +112,11 @@ impl Options {
     }
 }
 
-/// Prints `event` as one JSON line on standard output, flushed at once for a pipe. Quick, as
-/// a recall handler must be: Tencent waits two seconds for the answer.
+/// Prints `event` as one JSON line on standard output, flushed at once for a pipe: the event
+/// as `serde_json` writes a [`RecallEvent`], `CallbackCommand` first, then `SdkAppid` (a
+/// number) and the rest of the query context, then the kind's fields with Tencent's names
+/// (`EventTime` a number, when it was sent). Quick, as a recall handler must be: Tencent
+/// waits two seconds for the answer.
 pub fn print_event(event: &RecallEvent) -> std::io::Result<()> {
     let line = serde_json::to_string(event)?;
     let mut stdout = std::io::stdout().lock();

@@ -1,7 +1,8 @@
-//! The whole service, driven through `oneshot`: any method, query and body chunks get an answer
-//! (never a panic, never an error), with a status from the decision table; the inner service is
-//! called exactly when the answer is its own, and every refusal is a `FAIL` acknowledgement
-//! whose `ErrorCode` is the status.
+//! The whole service, driven through `oneshot`, with any of its settings (signed or not,
+//! guarded or not, the recall kinds it takes, the mode): any method, query and body chunks get
+//! an answer (never a panic, never an error), with a status from the decision table; the inner
+//! service is called exactly when the answer is its own, and every refusal is a `FAIL`
+//! acknowledgement whose `ErrorCode` is the status.
 #![no_main]
 
 use std::convert::Infallible;
@@ -15,10 +16,10 @@ use http_body::SizeHint;
 use libfuzzer_sys::fuzz_target;
 use tower::{service_fn, Layer, ServiceExt};
 use tower_tim_recall::testing::sign;
-use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
+use tower_tim_recall::{AcceptedRecall, Ack, RecallKind, RecallLayer};
 
 use support::bodies::{End, Script};
-use support::fixtures::{at, APP, EVENT, NOW, TOKEN};
+use support::fixtures::{at, APP, EVENT, NOW, OFFICIAL_ACCOUNT, ONE_TO_ONE, TOKEN};
 use support::{complete, Answer, Recorder};
 
 #[derive(Arbitrary, Debug)]
@@ -30,6 +31,9 @@ struct Input {
     hint: Option<u32>,
     signed: bool,
     acknowledge: bool,
+    guard: bool,
+    /// Which recall kinds the layer takes, one bit each (none means all).
+    recalls: u8,
     limit: u16,
 }
 
@@ -67,6 +71,9 @@ enum Name {
 enum Value {
     None,
     Command,
+    OneToOneCommand,
+    OfficialAccountCommand,
+    OtherCommand,
     App,
     OtherApp,
     Now,
@@ -78,6 +85,8 @@ enum Value {
 #[derive(Arbitrary, Debug)]
 enum Chunk {
     Event,
+    OneToOne,
+    OfficialAccount,
     Bytes(Vec<u8>),
 }
 
@@ -104,7 +113,10 @@ impl Value {
     fn text(&self) -> Option<String> {
         Some(match self {
             Value::None => return None,
-            Value::Command => tower_tim_recall::RECALL_COMMAND.into(),
+            Value::Command => RecallKind::Group.command().into(),
+            Value::OneToOneCommand => RecallKind::OneToOne.command().into(),
+            Value::OfficialAccountCommand => RecallKind::OfficialAccount.command().into(),
+            Value::OtherCommand => "State.StateChange".into(),
             Value::App => APP.to_string(),
             Value::OtherApp => (APP + 1).to_string(),
             Value::Now => NOW.to_string(),
@@ -145,6 +157,8 @@ fuzz_target!(|input: Input| {
         .into_iter()
         .map(|chunk| match chunk {
             Chunk::Event => Bytes::from_static(EVENT.as_bytes()),
+            Chunk::OneToOne => Bytes::from_static(ONE_TO_ONE.as_bytes()),
+            Chunk::OfficialAccount => Bytes::from_static(OFFICIAL_ACCOUNT.as_bytes()),
             Chunk::Bytes(bytes) => Bytes::from(bytes),
         })
         .collect();
@@ -158,9 +172,21 @@ fuzz_target!(|input: Input| {
     *request.method_mut() = method;
     *request.uri_mut() = uri;
 
-    let builder = RecallLayer::builder()
+    let recalls: Vec<RecallKind> = RecallKind::ALL
+        .into_iter()
+        .enumerate()
+        .filter(|(bit, _)| input.recalls & (1 << bit) != 0)
+        .map(|(_, kind)| kind)
+        .collect();
+    let mut builder = RecallLayer::builder()
         .body_limit(usize::from(input.limit))
         .clock(|| at(NOW));
+    if !recalls.is_empty() {
+        builder = builder.recalls(recalls);
+    }
+    if input.guard {
+        builder = builder.guard_other_commands();
+    }
     let layer = if input.signed {
         builder.signed_app(APP, [TOKEN])
     } else {
@@ -173,7 +199,7 @@ fuzz_target!(|input: Input| {
     let response = if input.acknowledge {
         let counted = Arc::clone(&handled);
         let service = layer
-            .acknowledge(service_fn(move |_event: RecallEvent| {
+            .acknowledge(service_fn(move |_accepted: AcceptedRecall| {
                 counted.fetch_add(1, Ordering::SeqCst);
                 std::future::ready(Ok::<_, Infallible>(()))
             }))

@@ -1,44 +1,171 @@
-//! `CallbackCommand`: which callback a request is.
+//! `CallbackCommand`: which callback a request is, and the recall callbacks among them.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::de::{Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
 
-/// The `CallbackCommand` of the callback this crate receives.
-pub const RECALL_COMMAND: &str = "Group.CallbackAfterRecallMsg";
+/// The name of the `CallbackCommand` query parameter, which every callback carries.
+pub(crate) const COMMAND_PARAMETER: &str = "CallbackCommand";
 
-/// A body's `CallbackCommand`, which can only be the recall command (the query's): a body that
-/// names another is refused. Written, it is the recall command.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct RecallCommand;
+/// One of the three "after recall" callbacks Tencent Cloud IM sends, by its `CallbackCommand`.
+///
+/// ```
+/// use tower_tim_recall::RecallKind;
+///
+/// assert_eq!(RecallKind::OneToOne.command(), "C2C.CallbackAfterMsgWithDraw");
+/// assert_eq!(RecallKind::from_command("Group.CallbackAfterRecallMsg"), Some(RecallKind::Group));
+/// assert_eq!(RecallKind::from_command("Group.CallbackAfterSendMsg"), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum RecallKind {
+    /// `Group.CallbackAfterRecallMsg`: group messages were recalled.
+    Group,
+    /// `C2C.CallbackAfterMsgWithDraw`: a one-to-one message was recalled.
+    OneToOne,
+    /// `OfficialAccount.CallbackAfterMsgWithDraw`: an official-account message was recalled.
+    OfficialAccount,
+}
 
-impl Serialize for RecallCommand {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(RECALL_COMMAND)
+impl RecallKind {
+    /// The three kinds, in this order.
+    pub const ALL: [RecallKind; 3] = [
+        RecallKind::Group,
+        RecallKind::OneToOne,
+        RecallKind::OfficialAccount,
+    ];
+
+    /// The `CallbackCommand` of this kind's callback, as Tencent spells it.
+    pub const fn command(self) -> &'static str {
+        match self {
+            RecallKind::Group => "Group.CallbackAfterRecallMsg",
+            RecallKind::OneToOne => "C2C.CallbackAfterMsgWithDraw",
+            RecallKind::OfficialAccount => "OfficialAccount.CallbackAfterMsgWithDraw",
+        }
+    }
+
+    /// The kind whose `CallbackCommand` is `command`, spelled exactly as Tencent spells it.
+    pub fn from_command(command: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.command() == command)
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
     }
 }
 
-impl<'de> Deserialize<'de> for RecallCommand {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CommandVisitor;
+impl fmt::Display for RecallKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.command())
+    }
+}
 
-        impl Visitor<'_> for CommandVisitor {
-            type Value = RecallCommand;
+/// A body's `CallbackCommand`, borrowed from the body unless it is escaped there. (serde reads
+/// an `Option<Cow<str>>` into an owned string every time: this reads it without a copy.)
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub(crate) struct BodyCommand<'a>(pub(crate) Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for BodyCommand<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+
+        impl<'de> Visitor<'de> for Text {
+            type Value = BodyCommand<'de>;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "the query's CallbackCommand, {RECALL_COMMAND}")
+                f.write_str("a string")
             }
 
-            fn visit_str<E: de::Error>(self, command: &str) -> Result<RecallCommand, E> {
-                if command == RECALL_COMMAND {
-                    Ok(RecallCommand)
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Str(command), &self))
-                }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(BodyCommand(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(BodyCommand(Cow::Owned(text.to_owned())))
             }
         }
 
-        deserializer.deserialize_str(CommandVisitor)
+        deserializer.deserialize_str(Text)
+    }
+}
+
+/// A recall callback's body as it was read: which kind it is, and the `CallbackCommand` it
+/// carried, if any.
+pub(crate) trait KindBody {
+    /// The kind whose body this is.
+    const KIND: RecallKind;
+    /// The body's own `CallbackCommand`.
+    fn command(&self) -> Option<&str>;
+}
+
+/// A set of recall kinds: the ones a layer takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecallKinds(u8);
+
+impl RecallKinds {
+    /// Every kind.
+    pub(crate) const ALL: Self = Self(0b111);
+
+    pub(crate) fn of(kinds: impl IntoIterator<Item = RecallKind>) -> Self {
+        Self(kinds.into_iter().fold(0, |bits, kind| bits | kind.bit()))
+    }
+
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub(crate) fn contains(self, kind: RecallKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    /// The kinds of the set, in [`RecallKind::ALL`]'s order.
+    pub(crate) fn iter(self) -> impl Iterator<Item = RecallKind> {
+        RecallKind::ALL
+            .into_iter()
+            .filter(move |kind| self.contains(*kind))
+    }
+}
+
+impl fmt::Debug for RecallKinds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_command_and_back() {
+        for kind in RecallKind::ALL {
+            assert_eq!(RecallKind::from_command(kind.command()), Some(kind));
+            assert_eq!(kind.to_string(), kind.command());
+        }
+        // Spelled as Tencent spells it: case and escapes matter.
+        for other in [
+            "group.callbackafterrecallmsg",
+            "C2C.CallbackAfterMsgWithdraw",
+            "C2C.CallbackBeforeMsgWithDraw",
+            "",
+        ] {
+            assert_eq!(RecallKind::from_command(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_set_holds_what_it_is_given() {
+        let set = RecallKinds::of([RecallKind::OfficialAccount, RecallKind::Group]);
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [RecallKind::Group, RecallKind::OfficialAccount]
+        );
+        assert!(!set.contains(RecallKind::OneToOne));
+        assert!(RecallKinds::of([]).is_empty());
+        assert_eq!(RecallKinds::of(RecallKind::ALL), RecallKinds::ALL);
+        assert_eq!(format!("{set:?}"), "{Group, OfficialAccount}");
     }
 }

@@ -3,14 +3,14 @@
 //! Tencent sends every callback command of an app to the same URL and tells them apart by the
 //! `CallbackCommand` query parameter. Parameters are found by name (case-sensitive, as Tencent
 //! spells them), after percent-decoding, in one pass over the query that borrows from it: names
-//! are compared as they decode, without a buffer, and only the values of a recall callback's
-//! parameters are decoded, allocating only when they contain an escape.
+//! are compared as they decode, without a buffer, and only the values of a callback the layer
+//! acts on are decoded, allocating only when they contain an escape.
 
 use std::borrow::Cow;
 
 use super::app::SdkAppId;
-use super::command::RECALL_COMMAND;
-use super::context::QueryContext;
+use super::command::{RecallKind, RecallKinds, COMMAND_PARAMETER};
+use super::context::CallbackContext;
 use super::digits::decimal;
 use super::platform::Platform;
 use super::rejection::Rejection;
@@ -58,10 +58,21 @@ impl<'a> Param<'a> {
     }
 }
 
-/// The query of a request that carries `CallbackCommand=Group.CallbackAfterRecallMsg`.
+/// What a request's query says it is, when it says it is a callback the layer acts on.
+pub(crate) enum Scanned<'a> {
+    /// A recall callback of a kind the layer takes.
+    Recall(RecallKind, CallbackQuery<'a>),
+    /// Another callback command, with the guard on: held to the app and signature rows.
+    Other(CallbackQuery<'a>),
+}
+
+/// The query of a callback: the parameters the layer reads, each at most once.
 #[derive(Debug, Default)]
 pub(crate) struct CallbackQuery<'a> {
-    command_repeated: bool,
+    /// How many `CallbackCommand` parameters there are.
+    commands: usize,
+    /// The first `CallbackCommand`'s value.
+    command: Cow<'a, str>,
     sdk_app_id: Param<'a>,
     sign: Param<'a>,
     request_time: Param<'a>,
@@ -71,32 +82,42 @@ pub(crate) struct CallbackQuery<'a> {
 }
 
 impl<'a> CallbackQuery<'a> {
-    /// Reads a request's query. `None` means the request is not a recall callback: no
-    /// `CallbackCommand` parameter has the value `Group.CallbackAfterRecallMsg`.
-    pub(crate) fn scan(query: Option<&'a str>) -> Option<Self> {
+    /// Reads a request's query: a recall callback of one of the `recalls` kinds, or, with the
+    /// `guard` on, any other callback command. `None` for every other request, which the layer
+    /// passes on untouched: one without a `CallbackCommand`, and, with the guard off, one whose
+    /// command is not a recall it takes.
+    pub(crate) fn scan(
+        query: Option<&'a str>,
+        recalls: RecallKinds,
+        guard: bool,
+    ) -> Option<Scanned<'a>> {
         let query = query?;
-        // Only a percent-escape can turn other text into the recall command: without one, the
-        // command must be spelled out. This keeps every other request to two searches.
+        // Only a percent-escape can turn other text into a parameter's name or value: without
+        // one, what the layer looks for is spelled out, and most requests are told apart by
+        // two searches.
         let percent = query.as_bytes().contains(&b'%');
-        if !percent && !query.contains(RECALL_COMMAND) {
+        if !percent && !spelled_out(query, recalls, guard) {
             return None;
         }
         // Most queries have nothing to decode: their names and values are used as they are.
         let plain = !percent && !query.as_bytes().contains(&b'+');
         let mut scanned = Self::default();
-        let mut commands = 0usize;
-        let mut ours = false;
+        let mut kind = None;
         for (name, value) in pairs(query) {
             let name = if plain { Some(name) } else { known_name(name) };
             let slot = match name {
-                Some("CallbackCommand") => {
-                    commands += 1;
+                Some(COMMAND_PARAMETER) => {
+                    if scanned.commands == 0 {
+                        scanned.command = Cow::Borrowed(value);
+                    }
+                    scanned.commands += 1;
                     // A plain query was checked for escapes once, as a whole.
-                    ours |= if plain {
-                        value == RECALL_COMMAND
-                    } else {
-                        decodes_to(value, RECALL_COMMAND)
-                    };
+                    kind = kind.or_else(|| {
+                        recalls.iter().find(|kind| match plain {
+                            true => value == kind.command(),
+                            false => decodes_to(value, kind.command()),
+                        })
+                    });
                     continue;
                 }
                 Some("SdkAppid") => &mut scanned.sdk_app_id,
@@ -109,31 +130,41 @@ impl<'a> CallbackQuery<'a> {
             };
             slot.push(value);
         }
-        if !ours {
+        let is_other = kind.is_none();
+        if is_other && !(guard && scanned.commands > 0) {
             return None;
         }
-        scanned.command_repeated = commands > 1;
-        if plain {
-            return Some(scanned);
+        if !plain {
+            // Values are decoded only now, so that other requests never allocate.
+            if let Cow::Borrowed(raw) = scanned.command {
+                scanned.command = decode(raw);
+            }
+            for param in [
+                &mut scanned.sdk_app_id,
+                &mut scanned.sign,
+                &mut scanned.request_time,
+                &mut scanned.client_ip,
+                &mut scanned.platform,
+                &mut scanned.content_type,
+            ] {
+                param.decode();
+            }
         }
-        // Values are decoded only now, so that other requests never allocate.
-        for param in [
-            &mut scanned.sdk_app_id,
-            &mut scanned.sign,
-            &mut scanned.request_time,
-            &mut scanned.client_ip,
-            &mut scanned.platform,
-            &mut scanned.content_type,
-        ] {
-            param.decode();
-        }
-        Some(scanned)
+        Some(match kind {
+            Some(kind) => Scanned::Recall(kind, scanned),
+            None => Scanned::Other(scanned),
+        })
+    }
+
+    /// The first `CallbackCommand`'s value, decoded.
+    pub(crate) fn command(&self) -> &str {
+        &self.command
     }
 
     /// `CallbackCommand` must be given once: a second value could route the request elsewhere
     /// in a service behind the layer.
     pub(crate) fn check_command(&self) -> Result<(), Rejection> {
-        if self.command_repeated {
+        if self.commands > 1 {
             Err(Rejection::COMMAND_REPEATED)
         } else {
             Ok(())
@@ -174,8 +205,12 @@ impl<'a> CallbackQuery<'a> {
     /// The informational parameters, kept for the event. `ClientIP` that is not an IP address
     /// and repeated informational parameters are left out rather than refused: Tencent's docs
     /// call them optional, and no check depends on them.
-    pub(crate) fn context(&self, sdk_app_id: SdkAppId, request_time: Option<u64>) -> QueryContext {
-        QueryContext {
+    pub(crate) fn context(
+        &self,
+        sdk_app_id: SdkAppId,
+        request_time: Option<u64>,
+    ) -> CallbackContext {
+        CallbackContext {
             sdk_app_id,
             client_ip: self.client_ip.once().and_then(|ip| ip.parse().ok()),
             platform: self.platform.once().map(Platform::from),
@@ -184,9 +219,25 @@ impl<'a> CallbackQuery<'a> {
     }
 }
 
+/// For a query without escapes, whether it can be a callback the layer acts on: with the guard
+/// on, one with a `CallbackCommand` parameter; with it off, one whose `CallbackCommand` is a
+/// recall command the layer takes. Exact for such a query; one search over the whole query.
+fn spelled_out(query: &str, recalls: RecallKinds, guard: bool) -> bool {
+    if guard {
+        return query.contains(COMMAND_PARAMETER);
+    }
+    const NAME: &str = "CallbackCommand=";
+    query.match_indices(NAME).any(|(at, _)| {
+        let starts_a_pair = at == 0 || query.as_bytes()[at - 1] == b'&';
+        let rest = &query[at + NAME.len()..];
+        let value = rest.split_once('&').map_or(rest, |(value, _)| value);
+        starts_a_pair && recalls.iter().any(|kind| value == kind.command())
+    })
+}
+
 /// The parameter names the scan looks for.
 const NAMES: [&str; 7] = [
-    "CallbackCommand",
+    COMMAND_PARAMETER,
     "SdkAppid",
     "Sign",
     "RequestTime",
@@ -204,12 +255,40 @@ fn known_name(raw: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    const RECALL_COMMAND: &str = "Group.CallbackAfterRecallMsg";
+
+    /// The query of a recall callback of any kind, with the guard off.
+    fn recall(query: &str) -> Option<CallbackQuery<'_>> {
+        match CallbackQuery::scan(Some(query), RecallKinds::ALL, false)? {
+            Scanned::Recall(_, query) => Some(query),
+            Scanned::Other(_) => panic!("another command with the guard off: {query}"),
+        }
+    }
+
+    /// The kind of the recall callback, with the guard off and `recalls` taken.
+    fn kind_of(query: &str, recalls: RecallKinds) -> Option<RecallKind> {
+        match CallbackQuery::scan(Some(query), recalls, false)? {
+            Scanned::Recall(kind, _) => Some(kind),
+            Scanned::Other(_) => panic!("another command with the guard off: {query}"),
+        }
+    }
+
+    /// What the scan says with the guard on: the recall's kind, or `None` for another command.
+    fn guarded(query: &str) -> Option<Option<RecallKind>> {
+        Some(
+            match CallbackQuery::scan(Some(query), RecallKinds::ALL, true)? {
+                Scanned::Recall(kind, _) => Some(kind),
+                Scanned::Other(_) => None,
+            },
+        )
+    }
+
     const TYPICAL: &str = "SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
                            &contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI";
 
     #[test]
     fn recognises_the_recall_command_by_name_not_position() {
-        let query = CallbackQuery::scan(Some(TYPICAL)).expect("ours");
+        let query = recall(TYPICAL).expect("ours");
         assert_eq!(query.sdk_app_id(), Ok(SdkAppId::new(1_400_000_000)));
         assert_eq!(query.check_command(), Ok(()));
         assert_eq!(query.check_content_type(), Ok(()));
@@ -218,34 +297,25 @@ mod tests {
         assert_eq!(context.platform, Some(Platform::RestApi));
 
         let reordered = "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=7";
-        let query = CallbackQuery::scan(Some(reordered)).expect("ours");
+        let query = recall(reordered).expect("ours");
         assert_eq!(query.sdk_app_id(), Ok(SdkAppId::new(7)));
     }
 
     #[test]
     fn other_commands_and_no_query_are_not_ours() {
-        assert!(CallbackQuery::scan(None).is_none());
-        assert!(CallbackQuery::scan(Some("")).is_none());
-        assert!(CallbackQuery::scan(Some("SdkAppid=1")).is_none());
-        assert!(CallbackQuery::scan(Some(
-            "SdkAppid=1&CallbackCommand=Group.CallbackAfterSendMsg"
-        ))
-        .is_none());
+        assert!(CallbackQuery::scan(None, RecallKinds::ALL, true).is_none());
+        assert!(recall("").is_none());
+        assert!(recall("SdkAppid=1").is_none());
+        assert!(recall("SdkAppid=1&CallbackCommand=Group.CallbackAfterSendMsg").is_none());
         // Names and values are case-sensitive, as Tencent spells them.
-        assert!(
-            CallbackQuery::scan(Some("callbackcommand=Group.CallbackAfterRecallMsg")).is_none()
-        );
-        assert!(
-            CallbackQuery::scan(Some("CallbackCommand=group.callbackafterrecallmsg")).is_none()
-        );
+        assert!(recall("callbackcommand=Group.CallbackAfterRecallMsg").is_none());
+        assert!(recall("CallbackCommand=group.callbackafterrecallmsg").is_none());
     }
 
     #[test]
     fn values_and_names_are_percent_decoded() {
-        let query = CallbackQuery::scan(Some(
-            "%43allbackCommand=Group%2ECallbackAfterRecallMsg&SdkApp%69d=%31%32",
-        ))
-        .expect("ours");
+        let query = recall("%43allbackCommand=Group%2ECallbackAfterRecallMsg&SdkApp%69d=%31%32")
+            .expect("ours");
         assert_eq!(query.sdk_app_id(), Ok(SdkAppId::new(12)));
     }
 
@@ -257,14 +327,12 @@ mod tests {
             "Callback%43ommand=Group.CallbackAfterRecallMsg",
             "%43allbackCommand=%47roup.CallbackAfterRecallMsg",
         ] {
-            assert!(CallbackQuery::scan(Some(query)).is_some(), "{query}");
+            assert!(recall(query).is_some(), "{query}");
         }
         // `+` decodes to a space, which the command does not contain.
-        assert!(
-            CallbackQuery::scan(Some("CallbackCommand=Group.CallbackAfter+RecallMsg")).is_none()
-        );
+        assert!(recall("CallbackCommand=Group.CallbackAfter+RecallMsg").is_none());
         // The command text elsewhere is not enough.
-        assert!(CallbackQuery::scan(Some("x=Group.CallbackAfterRecallMsg")).is_none());
+        assert!(recall("x=Group.CallbackAfterRecallMsg").is_none());
     }
 
     #[test]
@@ -299,14 +367,14 @@ mod tests {
     #[test]
     fn other_requests_with_escapes_are_not_decoded() {
         let query = "CallbackCommand=Group.CallbackAfterSendMsg&ClientIP=%3A%3A1&q=100%25";
-        assert!(CallbackQuery::scan(Some(query)).is_none());
+        assert!(recall(query).is_none());
     }
 
     #[test]
     fn a_repeated_command_is_refused() {
-        let query = CallbackQuery::scan(Some(
+        let query = recall(
             "CallbackCommand=Group.CallbackAfterSendMsg&CallbackCommand=Group.CallbackAfterRecallMsg",
-        ))
+        )
         .expect("ours");
         assert_eq!(query.check_command(), Err(Rejection::COMMAND_REPEATED));
     }
@@ -314,7 +382,7 @@ mod tests {
     #[test]
     fn sdk_app_id_must_be_one_decimal_integer() {
         let app = |q: &str| {
-            CallbackQuery::scan(Some(&format!("CallbackCommand={RECALL_COMMAND}&{q}")))
+            recall(&format!("CallbackCommand={RECALL_COMMAND}&{q}"))
                 .unwrap()
                 .sdk_app_id()
         };
@@ -336,7 +404,7 @@ mod tests {
     #[test]
     fn signature_parameters_must_each_be_given_once() {
         let sig = |q: &str| {
-            CallbackQuery::scan(Some(&format!("CallbackCommand={RECALL_COMMAND}&{q}")))
+            recall(&format!("CallbackCommand={RECALL_COMMAND}&{q}"))
                 .unwrap()
                 .signature()
                 .map(|(t, s)| (t.to_owned(), s.to_owned()))
@@ -360,7 +428,7 @@ mod tests {
     #[test]
     fn content_type_is_compared_case_insensitively() {
         let check = |q: &str| {
-            CallbackQuery::scan(Some(&format!("CallbackCommand={RECALL_COMMAND}&{q}")))
+            recall(&format!("CallbackCommand={RECALL_COMMAND}&{q}"))
                 .unwrap()
                 .check_content_type()
         };
@@ -380,16 +448,99 @@ mod tests {
             "CallbackCommand={RECALL_COMMAND}&ClientIP=not-an-ip&OptPlatform=Harmony\
              &OptPlatform=Web"
         );
-        let query = CallbackQuery::scan(Some(&text)).unwrap();
+        let query = recall(&text).unwrap();
         let context = query.context(SdkAppId::new(1), Some(5));
         assert_eq!(context.client_ip, None);
         assert_eq!(context.platform, None);
         assert_eq!(context.request_time, Some(5));
 
         let text = format!("CallbackCommand={RECALL_COMMAND}&ClientIP=%3A%3A1&OptPlatform=Harmony");
-        let query = CallbackQuery::scan(Some(&text)).unwrap();
+        let query = recall(&text).unwrap();
         let context = query.context(SdkAppId::new(1), None);
         assert_eq!(context.client_ip, Some("::1".parse().unwrap()));
         assert_eq!(context.platform, Some(Platform::Other("Harmony".into())));
+    }
+
+    #[test]
+    fn each_recall_kind_is_told_by_its_command_among_those_taken() {
+        for kind in RecallKind::ALL {
+            let query = format!("SdkAppid=1&CallbackCommand={}", kind.command());
+            assert_eq!(kind_of(&query, RecallKinds::ALL), Some(kind));
+            // Escaped, the same.
+            let escaped = query.replace("Callback", "Call%62ack").replace('.', "%2E");
+            assert_eq!(kind_of(&escaped, RecallKinds::ALL), Some(kind), "{escaped}");
+            // A kind the layer does not take is another command.
+            let others = RecallKinds::of(RecallKind::ALL.into_iter().filter(|k| *k != kind));
+            assert_eq!(kind_of(&query, others), None);
+            assert_eq!(kind_of(&escaped, others), None);
+        }
+    }
+
+    #[test]
+    fn with_the_guard_any_command_is_a_callback_and_nothing_else_is() {
+        for (query, expected) in [
+            ("SdkAppid=1&CallbackCommand=State.StateChange", Some(None)),
+            (
+                "CallbackCommand=Group.CallbackAfterRecallMsg",
+                Some(Some(RecallKind::Group)),
+            ),
+            ("Callback%43ommand=State.StateChange", Some(None)),
+            // A CallbackCommand parameter, whatever its value.
+            ("CallbackCommand", Some(None)),
+            ("CallbackCommand=", Some(None)),
+            // No CallbackCommand parameter: never a callback, whatever else is there.
+            ("", None),
+            ("SdkAppid=1&Sign=x", None),
+            ("callbackcommand=State.StateChange", None),
+            ("x=CallbackCommand", None),
+            ("x=Callback%43ommand", None),
+        ] {
+            assert_eq!(guarded(query), expected, "{query}");
+        }
+        // The first command is the one reported, decoded.
+        let Some(Scanned::Other(query)) = CallbackQuery::scan(
+            Some("CallbackCommand=State%2EStateChange&CallbackCommand=Group.CallbackAfterSendMsg"),
+            RecallKinds::ALL,
+            true,
+        ) else {
+            panic!("another command");
+        };
+        assert_eq!(query.command(), "State.StateChange");
+    }
+
+    #[test]
+    fn the_quick_look_at_a_plain_query_agrees_with_the_whole_scan() {
+        // For a query without escapes, `spelled_out` decides alone: it must say what the whole
+        // scan says.
+        let values = [
+            "Group.CallbackAfterRecallMsg",
+            "C2C.CallbackAfterMsgWithDraw",
+            "Group.CallbackAfterSendMsg",
+            "Group.CallbackAfterRecallMsgX",
+            "",
+        ];
+        let shapes = [
+            "CallbackCommand={v}",
+            "SdkAppid=1&CallbackCommand={v}",
+            "CallbackCommand={v}&SdkAppid=1",
+            "x=CallbackCommand={v}",
+            "xCallbackCommand={v}",
+            "CallbackCommand=Group.CallbackAfterSendMsg&CallbackCommand={v}",
+            "CallbackCommand={v}+",
+            "a=b&&CallbackCommand={v}&&",
+        ];
+        for recalls in [RecallKinds::ALL, RecallKinds::of([RecallKind::OneToOne])] {
+            for shape in shapes {
+                for value in values {
+                    let query = shape.replace("{v}", value);
+                    let whole = pairs(&query).any(|(name, value)| {
+                        name == COMMAND_PARAMETER
+                            && recalls.iter().any(|kind| decodes_to(value, kind.command()))
+                    });
+                    assert_eq!(spelled_out(&query, recalls, false), whole, "{query}");
+                    assert_eq!(kind_of(&query, recalls).is_some(), whole, "{query}");
+                }
+            }
+        }
     }
 }

@@ -64,10 +64,9 @@ impl Rejection {
         UNAUTHORIZED = 401,
         "RequestTime is not a decimal number of seconds"
     );
-    pub(crate) const TIME_STALE: Self = fixed!(
-        UNAUTHORIZED = 401,
-        "RequestTime is outside the allowed time window"
-    );
+    pub(crate) const TIME_TOO_OLD: Self = fixed!(UNAUTHORIZED = 401, "RequestTime is too old");
+    pub(crate) const TIME_AHEAD: Self =
+        fixed!(UNAUTHORIZED = 401, "RequestTime is too far in the future");
 
     pub(crate) const TOO_LARGE: Self =
         fixed!(PAYLOAD_TOO_LARGE = 413, "body is larger than the limit");
@@ -81,9 +80,13 @@ impl Rejection {
     pub(crate) const NOT_AN_OBJECT: Self = fixed!(BAD_REQUEST = 400, "body is not a JSON object");
     pub(crate) const NOT_UTF8: Self = fixed!(BAD_REQUEST = 400, "body is not UTF-8");
     pub(crate) const TOO_DEEP: Self = fixed!(BAD_REQUEST = 400, "body is nested too deep");
+    pub(crate) const COMMAND_MISMATCH: Self = fixed!(
+        BAD_REQUEST = 400,
+        "the body's CallbackCommand is not the query's"
+    );
 
-    /// The body is not a recall event; `detail` says which field is wrong. Kept short: a
-    /// parser's message may quote a long value from the body.
+    /// The body is not a recall event of its kind; `detail` says which field is wrong. Kept
+    /// short: a parser's message may quote a long value from the body.
     pub(crate) fn invalid_body(detail: impl std::fmt::Display) -> Self {
         let mut reason = format!("invalid body: {detail}");
         if reason.len() > MAX_REASON {
@@ -116,7 +119,7 @@ impl Rejection {
         }
     }
 
-    #[cfg(test)]
+    /// The reason, as `ErrorInfo` says it.
     pub(crate) fn reason(&self) -> &str {
         &self.reason
     }
@@ -166,7 +169,8 @@ mod tests {
         Rejection::TIME_MISSING,
         Rejection::TIME_REPEATED,
         Rejection::TIME_MALFORMED,
-        Rejection::TIME_STALE,
+        Rejection::TIME_TOO_OLD,
+        Rejection::TIME_AHEAD,
         Rejection::TOO_LARGE,
         Rejection::COMMAND_REPEATED,
         Rejection::CONTENT_TYPE,
@@ -175,6 +179,7 @@ mod tests {
         Rejection::NOT_AN_OBJECT,
         Rejection::NOT_UTF8,
         Rejection::TOO_DEEP,
+        Rejection::COMMAND_MISMATCH,
     ];
 
     #[test]

@@ -146,21 +146,26 @@ pub(crate) struct Verifier<'a> {
     pub(crate) tokens: &'a TokenSet,
     /// The receiver's clock, Unix seconds.
     pub(crate) now: u64,
-    /// How far `RequestTime` may be from `now`, either way, in seconds.
-    pub(crate) window: u64,
+    /// How far `RequestTime` may be behind `now`, in seconds.
+    pub(crate) max_age: u64,
+    /// How far `RequestTime` may be ahead of `now`, in seconds.
+    pub(crate) max_ahead: u64,
 }
 
 impl Verifier<'_> {
     /// Checks `Sign` and `RequestTime` as they came in the query; returns the request time.
     ///
-    /// The time is checked before the signature, so a stale request costs no hashing. The
-    /// distance is computed without overflow for any pair of `u64`s, so a window of
-    /// `u64::MAX` seconds accepts every time.
+    /// The time is checked before the signature, so a stale request costs no hashing. Both
+    /// bounds are inclusive, and the distance is computed without overflow for any pair of
+    /// `u64`s, so a bound of `u64::MAX` seconds accepts every time on its side.
     pub(crate) fn verify(&self, request_time: &str, sign: &str) -> Result<u64, Rejection> {
         let time = parse_request_time(request_time)?;
         let sign = parse_sign(sign)?;
-        if time.abs_diff(self.now) > self.window {
-            return Err(Rejection::TIME_STALE);
+        if time < self.now && self.now - time > self.max_age {
+            return Err(Rejection::TIME_TOO_OLD);
+        }
+        if time > self.now && time - self.now > self.max_ahead {
+            return Err(Rejection::TIME_AHEAD);
         }
         if self.tokens.signed(request_time, &sign) {
             Ok(time)
@@ -188,7 +193,8 @@ mod tests {
         Verifier {
             tokens,
             now,
-            window: 60,
+            max_age: 60,
+            max_ahead: 60,
         }
     }
 
@@ -227,15 +233,31 @@ mod tests {
     }
 
     #[test]
-    fn time_window_is_inclusive_both_ways() {
+    fn both_bounds_are_inclusive_and_each_says_which_was_broken() {
         let token = set(&[VECTOR_TOKEN]);
         let check = |now| verifier(&token, now).verify("1669872112", VECTOR_SIGN);
+        // The receiver's clock 60 s after the request: the request is 60 s old.
         assert_eq!(check(VECTOR_TIME + 60), Ok(VECTOR_TIME));
         assert_eq!(check(VECTOR_TIME - 60), Ok(VECTOR_TIME));
-        assert_eq!(check(VECTOR_TIME + 61), Err(Rejection::TIME_STALE));
-        assert_eq!(check(VECTOR_TIME - 61), Err(Rejection::TIME_STALE));
-        assert_eq!(check(0), Err(Rejection::TIME_STALE));
-        assert_eq!(check(u64::MAX), Err(Rejection::TIME_STALE));
+        assert_eq!(check(VECTOR_TIME + 61), Err(Rejection::TIME_TOO_OLD));
+        assert_eq!(check(VECTOR_TIME - 61), Err(Rejection::TIME_AHEAD));
+        assert_eq!(check(0), Err(Rejection::TIME_AHEAD));
+        assert_eq!(check(u64::MAX), Err(Rejection::TIME_TOO_OLD));
+        // The bounds are set apart.
+        let lopsided = Verifier {
+            tokens: &token,
+            now: VECTOR_TIME,
+            max_age: 300,
+            max_ahead: 0,
+        };
+        let at = |time: u64| {
+            let text = time.to_string();
+            lopsided.verify(&text, &sign(VECTOR_TOKEN, time))
+        };
+        assert_eq!(at(VECTOR_TIME - 300), Ok(VECTOR_TIME - 300));
+        assert_eq!(at(VECTOR_TIME - 301), Err(Rejection::TIME_TOO_OLD));
+        assert_eq!(at(VECTOR_TIME), Ok(VECTOR_TIME));
+        assert_eq!(at(VECTOR_TIME + 1), Err(Rejection::TIME_AHEAD));
     }
 
     #[test]
@@ -339,7 +361,8 @@ mod tests {
             let unbounded = Verifier {
                 tokens: &token,
                 now,
-                window: u64::MAX,
+                max_age: u64::MAX,
+                max_ahead: u64::MAX,
             };
             assert_eq!(unbounded.verify("1669872112", VECTOR_SIGN), Ok(VECTOR_TIME));
         }

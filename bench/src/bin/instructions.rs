@@ -64,7 +64,8 @@ fn main() -> ExitCode {
     let signed = RecallLayer::builder()
         .signed_app(APP, [TOKEN])
         .body_limit(1 << 20)
-        .time_window(Duration::from_secs(3600))
+        .max_age(Duration::from_secs(3600))
+        .max_ahead(Duration::from_secs(3600))
         .build()
         .expect("a valid configuration");
     let layered = layer.layer(trivial());

@@ -59,9 +59,12 @@ impl Answer {
     pub fn assert_fail(&self, status: StatusCode, reason: &str) {
         let expected = fail_json(status, reason);
         assert_eq!(
-            (self.status, self.content_type(), &self.body[..]),
-            (status, "application/json", expected.as_bytes()),
-            "{self:?}"
+            (
+                self.status,
+                self.content_type(),
+                String::from_utf8_lossy(&self.body)
+            ),
+            (status, "application/json", expected.as_str().into()),
         );
     }
 

@@ -4,7 +4,7 @@
 //!   layer must make of it;
 //! - [`requests`]: callback requests as Tencent sends them, and the URLs the benchmarks use;
 //! - [`bodies`]: request bodies that arrive in scripted frames, fail, stall, or must never be
-//!   read;
+//!   read; [`bodies_by_hand`]: the recall bodies as a hand-written receiver declares them;
 //! - [`Recorder`]: an inner service that records what reached it, and [`send`], [`refused`] and
 //!   [`accepted`]: one request through a layer in front of it, and the checks of the outcome;
 //! - [`Answer`]: an answer read whole, and the one check of each kind of answer;
@@ -21,6 +21,7 @@
 pub mod alloc;
 mod answer;
 pub mod bodies;
+pub mod bodies_by_hand;
 pub mod fixtures;
 #[cfg(feature = "net")]
 pub mod net;
@@ -32,8 +33,8 @@ mod sign;
 mod trivial;
 
 pub use answer::{fail_json, Answer};
-pub use oneshot::{accepted, refused, refused_unread, send};
-pub use poll::complete;
+pub use oneshot::{accepted, refused, refused_unread, send, streamed};
+pub use poll::{complete, poll_once};
 pub use recorder::Recorder;
 pub use sign::sign_text;
 pub use trivial::trivial;

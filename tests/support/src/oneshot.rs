@@ -1,13 +1,19 @@
 //! One request through a layer in front of a [`Recorder`], driven with
 //! `tower::ServiceExt::oneshot`, and the checks of what came of it.
 
-use bytes::Bytes;
-use http::{Request, StatusCode};
-use http_body::Body;
-use tower::{Layer, ServiceExt};
-use tower_tim_recall::{Mode, RecallEvent, RecallLayer};
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
-use crate::bodies::UNREAD;
+use bytes::Bytes;
+use http::{Extensions, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Full};
+use tower::{service_fn, Layer, ServiceExt};
+use tower_tim_recall::{Mode, RecallEvent, RecallLayer, RequestBody};
+
+use crate::bodies::{End, Script, UNREAD};
+use crate::poll::poll_once;
 use crate::requests::post;
 use crate::{Answer, Recorder};
 
@@ -67,4 +73,38 @@ where
         seen.event.expect("the inner service got no event"),
         seen.body,
     )
+}
+
+/// Sends a `POST` with `query` whose body is one chunk and then never ends, to an inner
+/// service that reads the first chunk only and answers with it; checks that the answer came at
+/// once, the body still open (the layer passed it on unbuffered: a layer that collected it
+/// would wait for ever), and that only the inner service polled the body. Returns the request
+/// extensions the inner service saw.
+pub fn streamed(layer: &RecallLayer, query: &str) -> Extensions {
+    let body = Script::frames([&b"first chunk"[..]], End::Stall);
+    let polls = Arc::clone(&body.polls);
+    let seen = Arc::new(Mutex::new(None));
+    let keep = Arc::clone(&seen);
+    let inner = service_fn(move |request: Request<RequestBody<Script>>| {
+        let keep = Arc::clone(&keep);
+        async move {
+            let (parts, mut body) = request.into_parts();
+            *keep.lock().unwrap() = Some(parts.extensions);
+            let frame = body.frame().await.expect("a first chunk").expect("a chunk");
+            let data = frame.into_data().expect("data");
+            Ok::<_, Infallible>(Response::new(Full::new(data)))
+        }
+    });
+    let response = poll_once(layer.layer(inner).oneshot(post(query, body)))
+        .expect("the layer waited for the end of a body it should pass on")
+        .unwrap();
+    let answer = poll_once(Answer::read(response)).expect("the answer is all there");
+    answer.assert_text("first chunk");
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        1,
+        "only the inner service polled the body"
+    );
+    let extensions = seen.lock().unwrap().take();
+    extensions.expect("the inner service was called")
 }

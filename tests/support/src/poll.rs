@@ -21,3 +21,15 @@ pub fn complete<F: Future>(future: F) -> F::Output {
         }
     }
 }
+
+/// Polls a future once, on this thread: its output, or `None` when it is waiting. A future
+/// that waits on a body which never ends is still waiting after any number of polls.
+#[allow(clippy::incompatible_msrv)]
+pub fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
+}

@@ -11,7 +11,7 @@ use http::{Request, Response};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
 use tower::Service;
-use tower_tim_recall::RecallEvent;
+use tower_tim_recall::{RecallEvent, VerifiedCallback};
 
 /// The body the [`Recorder`] answers with, so that a test tells its answers from the layer's.
 pub const INNER: &str = "inner";
@@ -32,6 +32,8 @@ pub struct Seen {
     pub calls: usize,
     /// The last request's event, if it carried one.
     pub event: Option<RecallEvent>,
+    /// The last request's verified context, when the guard passed it on.
+    pub verified: Option<VerifiedCallback>,
     /// The last request's body, whole.
     pub body: Bytes,
     /// Where the last request body's first frame was in memory: the same address as the bytes
@@ -81,6 +83,7 @@ where
         let this = self.clone();
         Box::pin(async move {
             let event = request.extensions().get::<RecallEvent>().cloned();
+            let verified = request.extensions().get::<VerifiedCallback>().cloned();
             let mut body = std::pin::pin!(request.into_body());
             let mut bytes = Vec::new();
             let mut first_chunk = None;
@@ -97,6 +100,7 @@ where
             let mut seen = this.seen.lock().unwrap();
             seen.calls += 1;
             seen.event = event;
+            seen.verified = verified;
             seen.body = bytes.into();
             seen.first_chunk = first_chunk;
             seen.body_failed = body_failed;

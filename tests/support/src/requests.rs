@@ -4,7 +4,9 @@ use bytes::Bytes;
 use http::{header, Method, Request};
 use http_body_util::Full;
 
-use crate::fixtures::{CALLBACK_PATH, EVENT, OLD_EVENT, QUERY, STRANGER};
+use tower_tim_recall::RecallKind;
+
+use crate::fixtures::{query_of, CALLBACK_PATH, EVENT, OLD_EVENT, QUERY, STRANGER};
 
 /// A request to [`CALLBACK_PATH`] with `query` and `body`.
 pub fn request<B>(method: Method, query: &str, body: B) -> Request<B> {
@@ -32,6 +34,11 @@ pub fn callback_to(path: &str, query: &str, body: impl Into<Bytes>) -> Request<F
 /// Tencent's documented callback: [`QUERY`] and [`EVENT`].
 pub fn documented() -> Request<Full<Bytes>> {
     callback_to(CALLBACK_PATH, QUERY, EVENT)
+}
+
+/// Tencent's documented callback of `kind`, with `body`: [`query_of`] the kind.
+pub fn documented_of(kind: RecallKind, body: &'static str) -> Request<Full<Bytes>> {
+    callback_to(CALLBACK_PATH, &query_of(kind), body)
 }
 
 /// The documented callback with the older body, [`OLD_EVENT`].

@@ -18,8 +18,11 @@ use http_body_util::Full;
 use tokio::sync::mpsc;
 use tower_tim_recall::{Ack, RecallEvent};
 
-use crate::fixtures::{documented_event, old_event};
-use crate::requests::{documented, old_form, other_app};
+use crate::fixtures::{
+    documented_bodies, old_event, query_of, CALLBACK_PATH, STATE_CHANGE, STRANGER,
+};
+use crate::requests::{callback_to, documented_of, old_form, other_app};
+use crate::sign_text;
 use crate::Answer;
 use client::Client;
 
@@ -39,19 +42,59 @@ pub async fn request_once(addr: SocketAddr, request: Request<Full<Bytes>>) -> An
     answer
 }
 
-/// Over one connection: the documented callback (acknowledged, its event delivered to
-/// `events`), a refused one whose body the layer never reads (the connection must still carry
-/// the next request), and the oldest documented form (acknowledged, delivered).
+/// Over one connection: the documented callback of each kind (acknowledged, its event
+/// delivered to `events`), a refused one whose body the layer never reads (the connection must
+/// still carry the next request), and the oldest documented form (acknowledged, delivered).
 pub async fn exchange_callbacks(
     client: &mut Client,
     events: &mut mpsc::UnboundedReceiver<RecallEvent>,
 ) {
-    client.request(documented()).await.assert_ok_ack();
-    assert_eq!(next_event(events).await, documented_event());
+    for (kind, body, event) in documented_bodies() {
+        client
+            .request(documented_of(kind, body))
+            .await
+            .assert_ok_ack();
+        assert_eq!(next_event(events).await, event);
+    }
     let answer = client.request(other_app()).await;
     answer.assert_fail(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
     client.request(old_form()).await.assert_ok_ack();
     assert_eq!(next_event(events).await, old_event());
+}
+
+/// Over one connection to a guarded layer whose app [`crate::fixtures::APP`] is signed with
+/// `token`: another command signed now (passed on: the application acknowledges it), the same
+/// from an app that is not allowed (403) and unsigned (401), bodies never read; and a request
+/// without `CallbackCommand`, which the guard never refuses (the application answers it with
+/// `answer`).
+pub async fn exchange_guarded(client: &mut Client, token: &str, answer: &str) {
+    let other = query_of(tower_tim_recall::RecallKind::Group)
+        .replace(tower_tim_recall::RecallKind::Group.command(), STATE_CHANGE);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs();
+    let sign = sign_text(token, &now.to_string());
+    let signed = format!("{other}&RequestTime={now}&Sign={sign}");
+    let body =
+        r#"{"CallbackCommand":"State.StateChange","Info":{"To_Account":"jared","Action":"Login"}}"#;
+    client
+        .request(callback_to(CALLBACK_PATH, &signed, body))
+        .await
+        .assert_ok_ack();
+    let stranger = signed.replace(&crate::fixtures::APP.to_string(), &STRANGER.to_string());
+    let refused = client
+        .request(callback_to(CALLBACK_PATH, &stranger, body))
+        .await;
+    refused.assert_fail(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
+    let unsigned = client
+        .request(callback_to(CALLBACK_PATH, &other, body))
+        .await;
+    unsigned.assert_fail(StatusCode::UNAUTHORIZED, "RequestTime is missing");
+    let plain = client
+        .request(callback_to(CALLBACK_PATH, "SdkAppid=1", "plain"))
+        .await;
+    plain.assert_text(answer);
 }
 
 /// Receives the next event a handler passed on, within the bound.
