@@ -6,10 +6,13 @@
 //!
 //! - `passthrough/*`: requests that are not recall callbacks, through the layer and straight to
 //!   the same inner service;
+//! - `guarded/*`: another command through a layer with the guard on, next to the same request
+//!   passed through without it;
 //! - `recall_*/*`: a recall callback through the layer in forward mode (trivial inner service),
-//!   parsed alone with `serde_json` into the same [`RecallEvent`] (the floor), handled by a
-//!   hand-written axum handler with `Query` and `Json` extractors (`src/handwritten.rs`), and
-//!   given to the trivial inner service alone (what the request costs any service);
+//!   its body parsed alone with `serde_json` into a struct of the same fields (the floor,
+//!   `support::bodies_by_hand`), handled by a hand-written axum handler with `Query` and `Json`
+//!   extractors (`src/handwritten.rs`, group recalls), and given to the trivial inner service
+//!   alone (what the request costs any service);
 //! - `rejections/*`: refusals, next to the valid callback they imitate;
 //! - `signature/*`: the valid signed callback next to the same refusal.
 //!
@@ -23,10 +26,13 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::header;
 use std::hint::black_box;
 use tower::{Layer, ServiceExt};
-use tower_tim_recall::{RecallEvent, RecallLayer, RequestBody};
+use tower_tim_recall::{RecallKind, RecallLayer, RequestBody};
 use tower_tim_recall_bench::handwritten;
 
-use support::fixtures::{APP, EVENT as TYPICAL, TOKEN};
+use support::bodies_by_hand::{GroupBody, OfficialAccountBody, OneToOneBody};
+use support::fixtures::{
+    query_of, APP, CALLBACK_PATH, EVENT as TYPICAL, OFFICIAL_ACCOUNT, ONE_TO_ONE, TOKEN,
+};
 use support::requests::{
     large, post_json as post, signed_uri, NO_QUERY_URI, OTHER_APP_URI, OTHER_COMMAND_URI,
     RECALL_URI, TYPICAL_NO_TOPIC,
@@ -126,7 +132,7 @@ fn recall(c: &mut Criterion) {
         let body = Bytes::copy_from_slice(body.as_bytes());
         let mut group = c.benchmark_group(name);
         group.bench_function("serde_json", |b| {
-            b.iter(|| serde_json::from_slice::<RecallEvent>(black_box(&body)).unwrap())
+            b.iter(|| serde_json::from_slice::<GroupBody>(black_box(&body)).unwrap())
         });
         // What any service pays for this request: the trivial inner service without the layer.
         bench_service!(
@@ -149,6 +155,62 @@ fn recall(c: &mut Criterion) {
         );
         group.finish();
     }
+}
+
+/// The one-to-one and official-account recalls, measured as the group recall is.
+fn other_kinds(c: &mut Criterion) {
+    let cases = [
+        ("recall_c2c", RecallKind::OneToOne, ONE_TO_ONE),
+        (
+            "recall_official",
+            RecallKind::OfficialAccount,
+            OFFICIAL_ACCOUNT,
+        ),
+    ];
+    for (name, kind, body) in cases {
+        let uri = format!("{CALLBACK_PATH}?{}", query_of(kind));
+        let body = Bytes::from_static(body.as_bytes());
+        let mut group = c.benchmark_group(name);
+        group.bench_function("serde_json", |b| match kind {
+            RecallKind::OneToOne => {
+                b.iter(|| serde_json::from_slice::<OneToOneBody>(black_box(&body)).unwrap())
+            }
+            _ => {
+                b.iter(|| serde_json::from_slice::<OfficialAccountBody>(black_box(&body)).unwrap())
+            }
+        });
+        bench_service!(
+            group,
+            "layer",
+            layer().layer(trivial()),
+            post(&uri, body.clone())
+        );
+        group.finish();
+    }
+}
+
+/// Another command, through a guarded layer and through one without the guard.
+fn guarded(c: &mut Criterion) {
+    let mut group = c.benchmark_group("guarded");
+    let guard = RecallLayer::builder()
+        .unsigned_app(APP)
+        .allow_unsigned_apps()
+        .guard_other_commands()
+        .build()
+        .expect("a valid configuration");
+    bench_service!(
+        group,
+        "other_command/guard",
+        guard.layer(trivial()),
+        post(OTHER_COMMAND_URI, TYPICAL)
+    );
+    bench_service!(
+        group,
+        "other_command/no_guard",
+        layer().layer(trivial()),
+        post(OTHER_COMMAND_URI, TYPICAL)
+    );
+    group.finish();
 }
 
 fn rejections(c: &mut Criterion) {
@@ -226,6 +288,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = passthrough, recall, rejections, signature
+    targets = passthrough, recall, other_kinds, guarded, rejections, signature
 }
 criterion_main!(benches);

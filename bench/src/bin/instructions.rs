@@ -19,10 +19,13 @@ use http::{header, Request};
 use http_body_util::Full;
 use std::hint::black_box;
 use tower::{Layer, ServiceExt};
-use tower_tim_recall::{RecallEvent, RecallLayer, RequestBody};
+use tower_tim_recall::{RecallKind, RecallLayer, RequestBody};
 use tower_tim_recall_bench::handwritten;
 
-use support::fixtures::{APP, EVENT as TYPICAL, TOKEN};
+use support::bodies_by_hand::{GroupBody, OfficialAccountBody, OneToOneBody};
+use support::fixtures::{
+    query_of, APP, CALLBACK_PATH, EVENT as TYPICAL, OFFICIAL_ACCOUNT, ONE_TO_ONE, TOKEN,
+};
 use support::requests::{
     large, post_json as post, signed_uri, OTHER_APP_URI, OTHER_COMMAND_URI, RECALL_URI,
 };
@@ -31,9 +34,14 @@ use support::{complete, sign_text, trivial};
 const CASES: &[&str] = &[
     "passthrough/bare",
     "passthrough/layer",
+    "guarded/layer",
     "recall_typical/serde_json",
     "recall_typical/layer",
     "recall_typical/axum_handwritten",
+    "recall_c2c/serde_json",
+    "recall_c2c/layer",
+    "recall_official/serde_json",
+    "recall_official/layer",
     "recall_large/serde_json",
     "recall_large/layer",
     "rejections/wrong_app",
@@ -68,7 +76,15 @@ fn main() -> ExitCode {
         .max_ahead(Duration::from_secs(3600))
         .build()
         .expect("a valid configuration");
+    let guarded = RecallLayer::builder()
+        .unsigned_app(APP)
+        .allow_unsigned_apps()
+        .guard_other_commands()
+        .build()
+        .expect("a valid configuration")
+        .layer(trivial());
     let layered = layer.layer(trivial());
+    let uri_of = |kind: RecallKind| format!("{CALLBACK_PATH}?{}", query_of(kind));
     let large = Bytes::from(large(1000));
     let requests = |uri: &str, body: &Bytes| -> Vec<Request<Full<Bytes>>> {
         (0..n).map(|_| post(uri, body.clone())).collect()
@@ -84,9 +100,31 @@ fn main() -> ExitCode {
         "passthrough/layer" => measure(requests(OTHER_COMMAND_URI, &typical), |request| {
             drop(complete(layered.clone().oneshot(request)))
         }),
-        "recall_typical/serde_json" => measure(vec![(); n], |()| {
-            drop(serde_json::from_slice::<RecallEvent>(black_box(&typical)))
+        "guarded/layer" => measure(requests(OTHER_COMMAND_URI, &typical), |request| {
+            drop(complete(guarded.clone().oneshot(request)))
         }),
+        "recall_typical/serde_json" => {
+            measure(vec![(); n], |()| drop(parsed::<GroupBody>(&typical)))
+        }
+        "recall_c2c/serde_json" => measure(vec![(); n], |()| {
+            drop(parsed::<OneToOneBody>(ONE_TO_ONE.as_bytes()))
+        }),
+        "recall_c2c/layer" => {
+            let body = Bytes::from_static(ONE_TO_ONE.as_bytes());
+            measure(requests(&uri_of(RecallKind::OneToOne), &body), |request| {
+                drop(complete(layered.clone().oneshot(request)))
+            })
+        }
+        "recall_official/serde_json" => measure(vec![(); n], |()| {
+            drop(parsed::<OfficialAccountBody>(OFFICIAL_ACCOUNT.as_bytes()))
+        }),
+        "recall_official/layer" => {
+            let body = Bytes::from_static(OFFICIAL_ACCOUNT.as_bytes());
+            measure(
+                requests(&uri_of(RecallKind::OfficialAccount), &body),
+                |request| drop(complete(layered.clone().oneshot(request))),
+            )
+        }
         "recall_typical/layer" => measure(requests(RECALL_URI, &typical), |request| {
             drop(complete(layered.clone().oneshot(request)))
         }),
@@ -101,9 +139,7 @@ fn main() -> ExitCode {
                 drop(complete(router.clone().oneshot(request)))
             })
         }
-        "recall_large/serde_json" => measure(vec![(); n], |()| {
-            drop(serde_json::from_slice::<RecallEvent>(black_box(&large)))
-        }),
+        "recall_large/serde_json" => measure(vec![(); n], |()| drop(parsed::<GroupBody>(&large))),
         "recall_large/layer" => measure(requests(RECALL_URI, &large), |request| {
             drop(complete(layered.clone().oneshot(request)))
         }),
@@ -136,6 +172,13 @@ fn main() -> ExitCode {
         _ => unreachable!("listed in CASES"),
     }
     ExitCode::SUCCESS
+}
+
+/// The body parsed by `serde_json` alone into a struct of its fields, as a hand-written
+/// receiver declares them: the floor of the layer's parse. It must succeed, or the floor
+/// would be the cost of a refusal.
+fn parsed<T: serde::de::DeserializeOwned>(body: &[u8]) -> T {
+    serde_json::from_slice(black_box(body)).expect("a valid body")
 }
 
 /// The only function callgrind counts (`--toggle-collect='*measure*'`): runs `work` on each
