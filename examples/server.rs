@@ -170,10 +170,11 @@ async fn access_log(request: Request, next: Next) -> Response {
     let status = response.status();
     let mut line = format!("{method} {path}");
     if let Some(command) = &command {
-        line.push_str(&format!(" CallbackCommand={command}"));
+        // Quoted and escaped: the values are any sender's text, which must not forge a line.
+        line.push_str(&format!(" CallbackCommand={command:?}"));
     }
     if let Some(app) = &app {
-        line.push_str(&format!(" SdkAppid={app}"));
+        line.push_str(&format!(" SdkAppid={app:?}"));
     }
     line.push_str(&format!(" -> {status}"));
     if status.is_success() {

@@ -36,17 +36,19 @@ use crate::verified::VerifiedCallback;
 /// The reasons: for another request, `this handler takes only recall callbacks` (for
 /// `RecallEvent`), `… only C2C.CallbackAfterMsgWithDraw callbacks` (for one kind, with its
 /// command), `… only callbacks the recall layer verified` (for `VerifiedCallback`); with no
-/// layer in front, `the recall layer is not installed in front of this handler`, or for
-/// `VerifiedCallback` `the recall layer is not installed with its guard in front of this
+/// layer in front that takes the callback, `no recall layer in front of this handler takes this
+/// callback`, or for `VerifiedCallback` `no recall layer with its guard on is in front of this
 /// handler`.
 ///
 /// The last column catches a wiring mistake: a request whose query names what the handler
 /// asks for (a recall command, or for `VerifiedCallback` any `CallbackCommand`) reached it
-/// without what the layer would have put there, so no layer checked it. Answering `FAIL` keeps
-/// an unchecked callback from being taken for a checked one, and the reason shows in Tencent's
-/// callback log. So a layer that takes only some kinds (`recalls`) goes with handlers that ask
-/// for those kinds; and `VerifiedCallback` goes with the guard. In acknowledge mode the layer
-/// answers recalls itself, and handlers behind it see none.
+/// without what the layer would have put there, so no layer checked it as that. Answering
+/// `FAIL` keeps an unchecked callback from being taken for a checked one, and the reason shows
+/// in Tencent's callback log. A layer that takes only some kinds
+/// ([`recalls`](crate::RecallLayerBuilder::recalls)) goes with handlers that ask for those
+/// kinds, or with the guard: a recall of a kind it does not take is then verified as another
+/// command, and `Option<RecallEvent>` is `None` for it. `VerifiedCallback` goes with the guard.
+/// In acknowledge mode the layer answers recalls itself, and handlers behind it see none.
 ///
 /// Tencent sends every callback command of an app to the same URL: on that route take an
 /// `Option` and acknowledge the other commands too.
@@ -121,7 +123,7 @@ impl IntoResponse for CallbackRejection {
 }
 
 /// Why a recall is not in a request whose query names it.
-const LAYER_MISSING: &str = "the recall layer is not installed in front of this handler";
+const LAYER_MISSING: &str = "no recall layer in front of this handler takes this callback";
 
 /// How one argument type is found in a request the layer saw.
 trait Extracted: Sized {
@@ -134,8 +136,14 @@ trait Extracted: Sized {
     fn extract(parts: &Parts) -> Option<Self>;
 
     /// Whether the query names it (read as the layer reads it): then a missing one means a
-    /// missing layer.
+    /// missing layer, unless the guard verified the request (a recall of a kind the layer
+    /// does not take, passed on as another command).
     fn named(query: Option<&str>) -> bool;
+
+    /// Whether `parts` should have held it: the query names it, and no layer has seen it.
+    fn missing(parts: &Parts) -> bool {
+        Self::named(parts.uri.query()) && parts.extensions.get::<VerifiedCallback>().is_none()
+    }
 
     /// The rejection of a request without it, whose query names it: the layer is missing.
     const LAYER_MISSING: CallbackRejection = CallbackRejection {
@@ -146,7 +154,7 @@ trait Extracted: Sized {
     fn required(parts: &Parts) -> Result<Self, CallbackRejection> {
         match Self::extract(parts) {
             Some(found) => Ok(found),
-            None if Self::named(parts.uri.query()) => Err(Self::LAYER_MISSING),
+            None if Self::missing(parts) => Err(Self::LAYER_MISSING),
             None => Err(CallbackRejection {
                 reason: Self::OTHERWISE,
                 layer_missing: false,
@@ -157,7 +165,7 @@ trait Extracted: Sized {
     fn optional(parts: &Parts) -> Result<Option<Self>, CallbackRejection> {
         match Self::extract(parts) {
             Some(found) => Ok(Some(found)),
-            None if Self::named(parts.uri.query()) => Err(Self::LAYER_MISSING),
+            None if Self::missing(parts) => Err(Self::LAYER_MISSING),
             None => Ok(None),
         }
     }
@@ -215,8 +223,7 @@ one_kind!(
 
 impl Extracted for VerifiedCallback {
     const OTHERWISE: &'static str = "this handler takes only callbacks the recall layer verified";
-    const MISSING: &'static str =
-        "the recall layer is not installed with its guard in front of this handler";
+    const MISSING: &'static str = "no recall layer with its guard on is in front of this handler";
 
     fn extract(parts: &Parts) -> Option<Self> {
         if let Some(verified) = parts.extensions.get::<VerifiedCallback>() {

@@ -23,7 +23,7 @@ use crate::protocol::rejection::Rejection;
 /// The sets of kinds a layer may take that the query target tries: all, one, and the two
 /// others.
 const KIND_SETS: [&[RecallKind]; 3] = [
-    &RecallKind::ALL,
+    RecallKind::ALL,
     &[RecallKind::Group],
     &[RecallKind::OneToOne, RecallKind::OfficialAccount],
 ];
@@ -79,7 +79,7 @@ pub fn query(query: &str) {
 /// When a parse and the reference disagree, or a parse panics.
 pub fn body(body: &[u8]) {
     let value = serde_json::from_slice::<Value>(body);
-    for kind in RecallKind::ALL {
+    for &kind in RecallKind::ALL {
         let parsed = RecallEvent::parse(kind, body, CallbackContext::new(1));
         match (&parsed, &value) {
             (Ok(event), Ok(value)) => {

@@ -20,7 +20,7 @@ use crate::service::Recall;
 /// - [`RecallLayer::new`]: these apps, all signed with the same token set (the common case);
 /// - [`RecallLayer::unsigned`]: these apps, **without signatures**;
 /// - [`RecallLayer::builder`]: app by app, each with its own tokens or none, and the time
-///   window, the body limit and the clock.
+///   window's two bounds, the body limit, the recall kinds taken, the guard and the clock.
 ///
 /// Cheap to clone: the configuration is shared. `Debug` never shows a token.
 ///

@@ -89,8 +89,8 @@
 //! `Router::layer` puts the layer in front of every route, so a callback is recognized whatever
 //! its path; `Router::route_layer` puts it in front of the routes added before it only. A
 //! handler that takes `RecallEvent` or `Option<RecallEvent>` but is reached by a recall callback
-//! that no layer checked answers 500 with `FAIL` and "the recall layer is not installed in front
-//! of this handler", rather than take the callback as checked: see [`CallbackRejection`].
+//! that no layer checked answers 500 with `FAIL` and "no recall layer in front of this handler
+//! takes this callback", rather than take the callback as checked: see [`CallbackRejection`].
 //!
 //! The `server` example is this receiver on one route (`route_layer`), with the guard on, an
 //! access log and flags: `cargo run --example server`.
@@ -133,7 +133,12 @@
 //!
 //! A layer takes all three kinds by default;
 //! [`recalls`](RecallLayerBuilder::recalls) narrows that down, and a kind it does not take is
-//! passed on as any other command.
+//! treated as any other command: passed on untouched, or, with the guard on, verified first.
+//! A list of recalled messages may be empty: the event is accepted, with no dedup key.
+//!
+//! In forward mode the request extensions hold the [`RecallEvent`]; a tower service that wants
+//! one kind matches on it (or calls [`as_one_to_one`](RecallEvent::as_one_to_one) and its
+//! siblings), and an axum handler can take the kind as an argument.
 //!
 //! # Acknowledge mode: the layer answers
 //!
@@ -493,6 +498,13 @@
 //! request. Guard or not, a request without `CallbackCommand` is not a callback and is never
 //! refused: a health check, or a gRPC call on the same port.
 //!
+//! What the guard reads is the query: `CallbackCommand` with any value, an empty one included,
+//! makes a request a callback; a command given twice passes with the first value in the
+//! `VerifiedCallback` (only a recall must be unambiguous, for its body is read as one kind).
+//! So behind the guard, act on a callback only when the request carries a
+//! [`VerifiedCallback`] or a [`RecallEvent`], and take its command from there: never from the
+//! body's `CallbackCommand`, nor from a later value of the query's, which nothing verified.
+//!
 //! Tencent's console has a button that checks the callback URL, and Tencent does not document
 //! the request it sends. What the layer answers follows from the rules above: a probe without
 //! `CallbackCommand` goes to the inner service, like any request, so the route behind the layer
@@ -509,12 +521,12 @@
 //!
 //! | request | answer | `ErrorInfo` |
 //! | --- | --- | --- |
-//! | no `CallbackCommand`; another command with the guard off; a recall command the layer does not take (see [`recalls`](RecallLayerBuilder::recalls)) | passed to the inner service untouched, body streamed | |
+//! | no `CallbackCommand`; with the guard off, another command or a recall command the layer does not take (see [`recalls`](RecallLayerBuilder::recalls)) | passed to the inner service untouched, body streamed | |
 //! | a recall command, not `POST` | 405 | `callbacks must be sent with POST` |
 //! | `SdkAppid` missing, not a decimal integer, repeated, or not in the allowlist | 403, body never read | `SdkAppid is missing`, `… is not a decimal integer`, `… is repeated`, `… is not allowed` |
 //! | the app is signed, and `RequestTime` / `Sign` missing, repeated or malformed | 401, body never read | `RequestTime is missing`, `… is repeated`, `… is not a decimal number of seconds`; `Sign is missing`, `… is repeated`, `… is not 64 hexadecimal digits` |
 //! | the app is signed, and `RequestTime` older than the window allows, or further in the future, or `Sign` matching none of its tokens | 401, body never read | `RequestTime is too old`, `RequestTime is too far in the future`, `Sign does not match` |
-//! | another command with the guard on, past the rows above | passed to the inner service with a [`VerifiedCallback`], body streamed | |
+//! | with the guard on, another command or a recall command the layer does not take, past the rows above | passed to the inner service with a [`VerifiedCallback`], body streamed | |
 //! | `CallbackCommand` repeated, or `contenttype` other than `json` | 400, body never read | `CallbackCommand is repeated`, `contenttype is not json`, `contenttype is repeated` |
 //! | body over the limit, by `Content-Length` or the body's size hint | 413, body never read | `body is larger than the limit` |
 //! | body over the limit while reading | 413 | `body is larger than the limit` |

@@ -89,7 +89,7 @@ where
             Scanned::Recall(kind, _) => kind,
             Scanned::Other(query) => {
                 // Another command, verified: on to the inner service, body untouched.
-                span.passed();
+                span.passed(query.command());
                 let verified = VerifiedCallback::new(query.command(), context);
                 request.extensions_mut().insert(verified);
                 return ResponseFuture::inner(self.inner.call(request.map(RequestBody::streaming)));

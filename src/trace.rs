@@ -37,6 +37,7 @@ mod span {
                     (span, query)
                 }
                 Scanned::Other(query) => {
+                    // The command is recorded once verified: before, it is any stranger's text.
                     let span = tracing::info_span!(
                         "guarded_callback",
                         CallbackCommand = Empty,
@@ -44,9 +45,6 @@ mod span {
                         decision = Empty,
                         status = Empty,
                     );
-                    if !span.is_disabled() {
-                        span.record("CallbackCommand", query.command());
-                    }
                     (span, query)
                 }
             };
@@ -72,7 +70,8 @@ mod span {
         }
 
         /// Another command passed the guard, and goes on to the inner service.
-        pub(crate) fn passed(&self) {
+        pub(crate) fn passed(&self, command: &str) {
+            self.0.record("CallbackCommand", command);
             self.0.record("decision", "passed");
             tracing::info!(parent: &self.0, "guarded callback passed");
         }
@@ -127,7 +126,7 @@ mod span {
         pub(crate) fn parsed(&self, _event: &RecallEvent) {}
 
         #[inline(always)]
-        pub(crate) fn passed(&self) {}
+        pub(crate) fn passed(&self, _command: &str) {}
 
         #[inline(always)]
         pub(crate) fn forwarded(&self) {}

@@ -8,8 +8,11 @@ use crate::protocol::context::CallbackContext;
 ///
 /// With [`guard_other_commands`](crate::RecallLayerBuilder::guard_other_commands), the layer
 /// puts one in the request extensions of every such request it passes on, body untouched: the
-/// inner service reads the command and the verified context from it. (With the `axum`
-/// feature, a handler takes it as an argument; for a recall it is made from the event.)
+/// inner service reads the command and the verified context from it. A recall carries a
+/// [`RecallEvent`](crate::RecallEvent) instead, with the same context
+/// ([`RecallEvent::context`](crate::RecallEvent::context)), not a `VerifiedCallback`. With the
+/// `axum` feature, a handler takes it as an argument, and there one is made from the event for
+/// a recall, so that a handler of every verified callback needs one argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerifiedCallback {

@@ -243,7 +243,7 @@ async fn a_recall_command_must_be_posted() {
 
 #[tokio::test]
 async fn sdk_app_id_must_be_one_allowed_decimal_integer() {
-    for kind in RecallKind::ALL {
+    for &kind in RecallKind::ALL {
         let command = command_of(kind);
         let cases = [
             (command.clone(), "SdkAppid is missing"),
@@ -518,7 +518,7 @@ async fn upper_case_hex_sign_is_accepted_and_malformed_signs_are_not() {
 
 #[tokio::test]
 async fn the_app_is_checked_before_the_signature() {
-    for kind in RecallKind::ALL {
+    for &kind in RecallKind::ALL {
         let query = format!("SdkAppid=1&{}", command_of(kind));
         let reason = "SdkAppid is not allowed";
         refused_unread(&signed_layer(), &query, StatusCode::FORBIDDEN, reason).await;
@@ -912,6 +912,8 @@ async fn a_one_to_one_recall_takes_any_unread_count_or_none() {
         (r#","UnreadMsgNum":0"#, Some(0)),
         (r#","UnreadMsgNum":1099511627776"#, Some(1 << 40)),
         (r#","UnreadMsgNum":null"#, None),
+        // Both editions' fields at once.
+        (r#","UnreadMsgNum":3,"EventTime":"1670574414123""#, Some(3)),
         ("", None),
     ] {
         let body = format!(r#"{{"From_Account":"jared","To_Account":"Jonh","MsgKey":"k"{field}}}"#);

@@ -298,6 +298,15 @@ async fn a_recall_the_layer_does_not_take_is_guarded_as_another_command() {
     let stranger = query.replace(&APP.to_string(), &STRANGER.to_string());
     let reason = "SdkAppid is not allowed";
     refused_unread(&layer, &stranger, StatusCode::FORBIDDEN, reason).await;
+    // Repeated commands: the first that names a recall the layer takes decides, wherever it
+    // is (a recall must be unambiguous: 400); without one, the first value is reported.
+    let c2c = format!("CallbackCommand={}", RecallKind::OneToOne.command());
+    let both = format!("SdkAppid={APP}&{c2c}&{COMMAND}");
+    let reason = "CallbackCommand is repeated";
+    refused_unread(&layer, &both, StatusCode::BAD_REQUEST, reason).await;
+    let others = format!("SdkAppid={APP}&{c2c}&CallbackCommand={STATE_CHANGE}");
+    let verified = VerifiedCallback::new(RecallKind::OneToOne.command(), CallbackContext::new(APP));
+    passed(&layer, post(&others, full("")), Some(verified)).await;
 }
 
 #[tokio::test]

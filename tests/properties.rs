@@ -28,7 +28,7 @@ const OTHER: &str = "State.StateChange";
 
 /// The sets of recall kinds the layers under test take.
 const KIND_SETS: [&[RecallKind]; 4] = [
-    &RecallKind::ALL,
+    RecallKind::ALL,
     &[RecallKind::Group],
     &[RecallKind::OneToOne, RecallKind::OfficialAccount],
     &[RecallKind::OfficialAccount],
@@ -900,7 +900,7 @@ proptest! {
             ],
             signed: false,
             guard,
-            recalls: &RecallKind::ALL,
+            recalls: RecallKind::ALL,
             limit: 64 * 1024,
             body: body.into_bytes(),
             fails: false,
@@ -951,7 +951,7 @@ proptest! {
             ],
             signed: false,
             guard: false,
-            recalls: &RecallKind::ALL,
+            recalls: RecallKind::ALL,
             limit: 64 * 1024,
             body,
             fails: false,
@@ -1014,7 +1014,7 @@ fn the_generated_cases_reach_every_row() {
         );
     }
     println!("{seen:?} {guarded:?} {valid_kinds:?}");
-    for kind in RecallKind::ALL {
+    for &kind in RecallKind::ALL {
         assert!(
             valid_kinds.get(kind.command()).copied().unwrap_or(0) >= 10,
             "valid {kind} bodies are rarely generated: {valid_kinds:?}"

@@ -128,6 +128,13 @@ async fn route_layer_on_one_route() {
 
     let answer = request_once(server.addr, other_app()).await;
     answer.assert_fail(StatusCode::FORBIDDEN, "SdkAppid is not allowed");
+    // A recall with another method than the route's: the layer answers, before axum's 405.
+    let mut get_callback = documented();
+    *get_callback.method_mut() = Method::GET;
+    *get_callback.body_mut() = Full::default();
+    let answer = request_once(server.addr, get_callback).await;
+    let reason = "callbacks must be sent with POST";
+    answer.assert_fail(StatusCode::METHOD_NOT_ALLOWED, reason);
 
     // The same refused callback on a route without the layer reaches that route untouched...
     let stranger = QUERY.replace("1400000000", &STRANGER.to_string());
@@ -277,6 +284,10 @@ enum Front {
     Layer,
     /// No layer: a wiring mistake.
     Missing,
+    /// A layer that takes group recalls only, with the guard on.
+    GroupOnlyGuarded,
+    /// A layer that takes group recalls only, guard off.
+    GroupOnly,
 }
 
 fn extracting(front: Front) -> Router {
@@ -294,10 +305,13 @@ fn extracting(front: Front) -> Router {
     let builder = RecallLayer::builder()
         .unsigned_app(APP)
         .allow_unsigned_apps();
+    let group_only = || builder.clone().recalls([RecallKind::Group]);
     match front {
         Front::Guarded => app.layer(builder.guard_other_commands().build().unwrap()),
         Front::Layer => app.layer(builder.build().unwrap()),
         Front::Missing => app,
+        Front::GroupOnlyGuarded => app.layer(group_only().guard_other_commands().build().unwrap()),
+        Front::GroupOnly => app.layer(group_only().build().unwrap()),
     }
 }
 
@@ -309,9 +323,8 @@ async fn extract(app: Router, request: Request<Full<Bytes>>) -> Answer {
 const GROUP: &str = "Group.CallbackAfterRecallMsg";
 const C2C: &str = "C2C.CallbackAfterMsgWithDraw";
 const OFFICIAL: &str = "OfficialAccount.CallbackAfterMsgWithDraw";
-const LAYER_MISSING: &str = "the recall layer is not installed in front of this handler";
-const GUARD_MISSING: &str =
-    "the recall layer is not installed with its guard in front of this handler";
+const LAYER_MISSING: &str = "no recall layer in front of this handler takes this callback";
+const GUARD_MISSING: &str = "no recall layer with its guard on is in front of this handler";
 const ONLY_RECALLS: &str = "this handler takes only recall callbacks";
 const ONLY_GROUP: &str = "this handler takes only Group.CallbackAfterRecallMsg callbacks";
 const ONLY_C2C: &str = "this handler takes only C2C.CallbackAfterMsgWithDraw callbacks";
@@ -426,7 +439,7 @@ const fn unchecked(kind: usize) -> [Expect; 10] {
 }
 
 /// For each front and each request, what each handler of [`PATHS`] answers.
-const TABLE: [(Front, &str, [Expect; 10]); 15] = [
+const TABLE: [(Front, &str, [Expect; 10]); 19] = [
     (Front::Guarded, "group", GROUP_TAKEN),
     (Front::Guarded, "c2c", C2C_TAKEN),
     (Front::Guarded, "official", OFFICIAL_TAKEN),
@@ -468,6 +481,17 @@ const TABLE: [(Front, &str, [Expect; 10]); 15] = [
         "plain",
         no_recall([Fail(BAD, ONLY_VERIFIED), Text("none")]),
     ),
+    // A layer that takes group recalls only: with the guard, a one-to-one recall is verified
+    // as another command, and no handler takes it for a recall; without it, it passes
+    // unchecked, and a handler that asks for it refuses it.
+    (Front::GroupOnlyGuarded, "group", GROUP_TAKEN),
+    (
+        Front::GroupOnlyGuarded,
+        "c2c",
+        no_recall([Text(C2C), Text(C2C)]),
+    ),
+    (Front::GroupOnly, "group", GROUP_TAKEN),
+    (Front::GroupOnly, "c2c", unchecked(2)),
 ];
 
 const GROUP_ID: &str = "@TGS#_@TGS#cQVLVHIM62CJ";

@@ -315,12 +315,16 @@ async fn a_guarded_command_has_a_span_of_its_own() {
         Some("guarded callback passed")
     );
 
-    // Refused: a warning, as for a recall.
-    let unsigned = "/im/callback?SdkAppid=1400000000&CallbackCommand=State.StateChange";
-    let (status, captured) = traced(layer(), post(unsigned, "{}")).await;
+    // Refused: a warning, as for a recall; the command, any stranger's text until verified,
+    // is not recorded.
+    let hostile = "x".repeat(30_000);
+    let unsigned = format!("/im/callback?SdkAppid=1400000000&CallbackCommand={hostile}");
+    let (status, captured) = traced(layer(), post(&unsigned, "{}")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!captured.text.contains("xxxx"), "{}", captured.text);
     let (span, event) = (&captured.spans[0], &captured.events[0]);
     assert_eq!(span.name, "guarded_callback");
+    assert_eq!(field(&span.fields, "CallbackCommand"), None);
     assert_eq!(field(&span.fields, "decision"), Some("refused"));
     assert_eq!(field(&span.fields, "status"), Some("401"));
     assert_eq!(event.level, Level::WARN);

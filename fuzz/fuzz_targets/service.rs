@@ -173,10 +173,10 @@ fuzz_target!(|input: Input| {
     *request.uri_mut() = uri;
 
     let recalls: Vec<RecallKind> = RecallKind::ALL
-        .into_iter()
+        .iter()
         .enumerate()
         .filter(|(bit, _)| input.recalls & (1 << bit) != 0)
-        .map(|(_, kind)| kind)
+        .map(|(_, &kind)| kind)
         .collect();
     let mut builder = RecallLayer::builder()
         .body_limit(usize::from(input.limit))

@@ -24,6 +24,10 @@ use super::rejection::Rejection;
 pub struct BodyError(Rejection);
 
 impl BodyError {
+    pub(crate) fn new(rejection: Rejection) -> Self {
+        Self(rejection)
+    }
+
     pub(crate) fn into_rejection(self) -> Rejection {
         self.0
     }
@@ -32,12 +36,6 @@ impl BodyError {
     /// `invalid body: ` and what the JSON parser found (at most 160 bytes).
     pub fn reason(&self) -> &str {
         self.0.reason()
-    }
-}
-
-impl From<Rejection> for BodyError {
-    fn from(rejection: Rejection) -> Self {
-        Self(rejection)
     }
 }
 

@@ -11,12 +11,16 @@ pub(crate) const COMMAND_PARAMETER: &str = "CallbackCommand";
 
 /// One of the three "after recall" callbacks Tencent Cloud IM sends, by its `CallbackCommand`.
 ///
+/// Serialized, it is its command, so that a queued body can carry the kind to
+/// [`RecallEvent::parse`](crate::RecallEvent::parse).
+///
 /// ```
 /// use tower_tim_recall::RecallKind;
 ///
 /// assert_eq!(RecallKind::OneToOne.command(), "C2C.CallbackAfterMsgWithDraw");
 /// assert_eq!(RecallKind::from_command("Group.CallbackAfterRecallMsg"), Some(RecallKind::Group));
 /// assert_eq!(RecallKind::from_command("Group.CallbackAfterSendMsg"), None);
+/// assert_eq!(serde_json::to_string(&RecallKind::Group).unwrap(), r#""Group.CallbackAfterRecallMsg""#);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -30,8 +34,8 @@ pub enum RecallKind {
 }
 
 impl RecallKind {
-    /// The three kinds, in this order.
-    pub const ALL: [RecallKind; 3] = [
+    /// Every kind, in this order: a slice, so that a kind Tencent adds later changes no type.
+    pub const ALL: &'static [RecallKind] = &[
         RecallKind::Group,
         RecallKind::OneToOne,
         RecallKind::OfficialAccount,
@@ -48,11 +52,41 @@ impl RecallKind {
 
     /// The kind whose `CallbackCommand` is `command`, spelled exactly as Tencent spells it.
     pub fn from_command(command: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.command() == command)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|kind| kind.command() == command)
     }
 
     const fn bit(self) -> u8 {
         1 << self as u8
+    }
+}
+
+impl Serialize for RecallKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.command())
+    }
+}
+
+impl<'de> Deserialize<'de> for RecallKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Command;
+
+        impl Visitor<'_> for Command {
+            type Value = RecallKind;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a recall callback's CallbackCommand")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RecallKind, E> {
+                RecallKind::from_command(text)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(text), &self))
+            }
+        }
+
+        deserializer.deserialize_str(Command)
     }
 }
 
@@ -107,7 +141,15 @@ pub(crate) struct RecallKinds(u8);
 
 impl RecallKinds {
     /// Every kind.
-    pub(crate) const ALL: Self = Self(0b111);
+    pub(crate) const ALL: Self = {
+        let mut bits = 0;
+        let mut index = 0;
+        while index < RecallKind::ALL.len() {
+            bits |= RecallKind::ALL[index].bit();
+            index += 1;
+        }
+        Self(bits)
+    };
 
     pub(crate) fn of(kinds: impl IntoIterator<Item = RecallKind>) -> Self {
         Self(kinds.into_iter().fold(0, |bits, kind| bits | kind.bit()))
@@ -124,7 +166,8 @@ impl RecallKinds {
     /// The kinds of the set, in [`RecallKind::ALL`]'s order.
     pub(crate) fn iter(self) -> impl Iterator<Item = RecallKind> {
         RecallKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(move |kind| self.contains(*kind))
     }
 }
@@ -141,7 +184,7 @@ mod tests {
 
     #[test]
     fn each_kind_has_its_command_and_back() {
-        for kind in RecallKind::ALL {
+        for &kind in RecallKind::ALL {
             assert_eq!(RecallKind::from_command(kind.command()), Some(kind));
             assert_eq!(kind.to_string(), kind.command());
         }
@@ -157,6 +200,21 @@ mod tests {
     }
 
     #[test]
+    fn a_kind_is_queued_as_its_command() {
+        for &kind in RecallKind::ALL {
+            let text = serde_json::to_string(&kind).unwrap();
+            assert_eq!(text, format!("\"{}\"", kind.command()));
+            assert_eq!(serde_json::from_str::<RecallKind>(&text).unwrap(), kind);
+        }
+        let error = serde_json::from_str::<RecallKind>(r#""State.StateChange""#).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid value: string \"State.StateChange\", expected a recall callback's \
+             CallbackCommand at line 1 column 19"
+        );
+    }
+
+    #[test]
     fn a_set_holds_what_it_is_given() {
         let set = RecallKinds::of([RecallKind::OfficialAccount, RecallKind::Group]);
         assert_eq!(
@@ -165,7 +223,10 @@ mod tests {
         );
         assert!(!set.contains(RecallKind::OneToOne));
         assert!(RecallKinds::of([]).is_empty());
-        assert_eq!(RecallKinds::of(RecallKind::ALL), RecallKinds::ALL);
+        assert_eq!(
+            RecallKinds::of(RecallKind::ALL.iter().copied()),
+            RecallKinds::ALL
+        );
         assert_eq!(format!("{set:?}"), "{Group, OfficialAccount}");
     }
 }

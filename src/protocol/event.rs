@@ -96,7 +96,7 @@ impl RecallEvent {
         body: &[u8],
         context: CallbackContext,
     ) -> Result<Self, BodyError> {
-        let text = object_text(body)?;
+        let text = object_text(body).map_err(BodyError::new)?;
         Ok(match kind {
             RecallKind::Group => Self::Group(read::<group::Body<'_>>(text)?.into_event(context)),
             RecallKind::OneToOne => {
@@ -208,12 +208,12 @@ fn read<'a, B: KindBody + Deserialize<'a>>(text: &'a str) -> Result<B, BodyError
             command: Some(BodyCommand(command)),
         }) if command != B::KIND.command() => Err(mismatch()),
         // serde_json's message, cut short, says what is wrong.
-        _ => Err(Rejection::invalid_body(error).into()),
+        _ => Err(BodyError::new(Rejection::invalid_body(error))),
     }
 }
 
 fn mismatch() -> BodyError {
-    Rejection::COMMAND_MISMATCH.into()
+    BodyError::new(Rejection::COMMAND_MISMATCH)
 }
 
 /// Any body, for its `CallbackCommand` alone.

@@ -465,14 +465,14 @@ mod tests {
 
     #[test]
     fn each_recall_kind_is_told_by_its_command_among_those_taken() {
-        for kind in RecallKind::ALL {
+        for &kind in RecallKind::ALL {
             let query = format!("SdkAppid=1&CallbackCommand={}", kind.command());
             assert_eq!(kind_of(&query, RecallKinds::ALL), Some(kind));
             // Escaped, the same.
             let escaped = query.replace("Callback", "Call%62ack").replace('.', "%2E");
             assert_eq!(kind_of(&escaped, RecallKinds::ALL), Some(kind), "{escaped}");
             // A kind the layer does not take is another command.
-            let others = RecallKinds::of(RecallKind::ALL.into_iter().filter(|k| *k != kind));
+            let others = RecallKinds::of(RecallKind::ALL.iter().copied().filter(|k| *k != kind));
             assert_eq!(kind_of(&query, others), None);
             assert_eq!(kind_of(&escaped, others), None);
         }
