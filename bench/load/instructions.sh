@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Server-level instructions per request (BENCHMARKS.md): each server runs under callgrind,
+# takes a warm-up of requests, has its counters zeroed, takes a fixed number of requests from
+# `drive` (a client that checks every answer), and has its counters dumped. The figure is the
+# user-space instructions of the whole server process (every thread: runtime, hyper, router,
+# layer, handler, printing) divided by the request count. Unlike requests per second, it does
+# not move with the machine's load.
+#
+#   bash bench/load/instructions.sh [REQUESTS] [KIND] [SERVER...]
+#
+# REQUESTS defaults to 4000, over 4 keep-alive connections; KIND is what drive sends (group,
+# c2c, official-account, other; default group). SERVERs default to every server of the load
+# test; `server_log` is the `server` example with its access log on (not --quiet), stderr
+# discarded. Prints one line per server: its name and instructions per request.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+requests=${1:-4000}
+kind=${2:-group}
+shift $(($# < 2 ? $# : 2))
+servers=("$@")
+if [ ${#servers[@]} -eq 0 ]; then
+  servers=(bare bare_layer server server_log handwritten)
+fi
+port=3918
+warmup=400
+
+cargo build --release --example server
+cargo build --release -p tower-tim-recall-bench --bin bare --bin handwritten --bin drive
+
+declare -A commands=(
+  [bare]="target/release/bare --addr 127.0.0.1:$port"
+  [bare_layer]="target/release/bare --layer --addr 127.0.0.1:$port"
+  [server]="target/release/examples/server --quiet --addr 127.0.0.1:$port"
+  [server_log]="target/release/examples/server --addr 127.0.0.1:$port"
+  [handwritten]="target/release/handwritten --addr 127.0.0.1:$port"
+)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for name in "${servers[@]}"; do
+  command=${commands[$name]:?"unknown server $name"}
+  # The servers print each accepted recall on standard output: discard it, as a pipe to a
+  # reader that keeps up would.
+  valgrind --tool=callgrind --callgrind-out-file="$work/$name.%p" \
+    $command >/dev/null 2>"$work/$name.err" &
+  pid=$!
+  for _ in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  target/release/drive --addr "127.0.0.1:$port" --requests "$warmup" --kind "$kind" >/dev/null
+  callgrind_control --zero "$pid" >/dev/null 2>&1
+  target/release/drive --addr "127.0.0.1:$port" --requests "$requests" --kind "$kind"
+  callgrind_control --dump=measured "$pid" >/dev/null 2>&1
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  # The dump named "measured": the instructions since the counters were zeroed.
+  total=$(grep -l "^desc: Trigger: dump measured" "$work/$name".* |
+    xargs awk '/^summary:/ {print $2}')
+  printf '%-12s %8d instructions per request (%s, %d requests)\n' \
+    "$name" $((total / requests)) "$kind" "$requests"
+done
