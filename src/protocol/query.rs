@@ -14,7 +14,7 @@ use super::context::CallbackContext;
 use super::digits::decimal;
 use super::platform::Platform;
 use super::rejection::Rejection;
-use super::urlencoded::{decode, decodes_to, pairs};
+use super::urlencoded::{decode, decodes_to, escapes, pairs};
 
 /// One query parameter that may appear at most once.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -95,12 +95,12 @@ impl<'a> CallbackQuery<'a> {
         // Only a percent-escape can turn other text into a parameter's name or value: without
         // one, what the layer looks for is spelled out, and most requests are told apart by
         // two searches.
-        let percent = query.as_bytes().contains(&b'%');
+        let (percent, plus) = escapes(query);
         if !percent && !spelled_out(query, recalls, guard) {
             return None;
         }
         // Most queries have nothing to decode: their names and values are used as they are.
-        let plain = !percent && !query.as_bytes().contains(&b'+');
+        let plain = !percent && !plus;
         let mut scanned = Self::default();
         let mut kind = None;
         for (name, value) in pairs(query) {

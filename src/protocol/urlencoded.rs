@@ -15,11 +15,61 @@ use super::digits::hex_digit;
 
 /// The `name=value` pairs of a query, split at `&` and at the first `=`, still encoded; empty
 /// pairs are skipped, and a pair without `=` has an empty value.
-pub(crate) fn pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+pub(crate) fn pairs(query: &str) -> Pairs<'_> {
+    Pairs(query)
+}
+
+/// The iterator of [`pairs`]. A pair's end is found eight bytes at a time ([`find`]), its `=`
+/// byte by byte (names are short): `str::split` and `split_once` call `memchr` twice a pair,
+/// whose set-up costs more than the search over a callback URL's short pairs (instruction
+/// counts in BENCHMARKS.md).
+pub(crate) struct Pairs<'a>(&'a str);
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        loop {
+            if self.0.is_empty() {
+                return None;
+            }
+            // `&` and `=` are ASCII: every cut is at a character boundary.
+            let (pair, rest) = match find(self.0.as_bytes(), b'&') {
+                Some(end) => (&self.0[..end], &self.0[end + 1..]),
+                None => (self.0, ""),
+            };
+            self.0 = rest;
+            if pair.is_empty() {
+                continue;
+            }
+            return Some(match pair.as_bytes().iter().position(|&byte| byte == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, ""),
+            });
+        }
+    }
+}
+
+/// Where `needle` first is in `bytes`, looked for eight bytes at a time: a byte of the word
+/// equal to the needle is a zero byte of `word ^ needles`, which `(x - 0x01…) & !x & 0x80…`
+/// marks (the lowest marked byte is always a true one).
+fn find(bytes: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let needles = u64::from_ne_bytes([needle; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        let x = word ^ needles;
+        let marked = x.wrapping_sub(ONES) & !x & HIGHS;
+        if marked != 0 {
+            return Some(at + (marked.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = words.remainder().iter().position(|&byte| byte == needle);
+    tail.map(|offset| at + offset)
 }
 
 /// Whether form-urlencoded `raw` decodes to exactly `expected`, without decoding into a buffer.
@@ -33,7 +83,18 @@ pub(crate) fn decodes_to(raw: &str, expected: &str) -> bool {
 
 /// Whether form-urlencoded `text` has anything to decode: a `%` escape or a `+` for a space.
 pub(crate) fn has_escape(text: &str) -> bool {
-    text.as_bytes().contains(&b'%') || text.as_bytes().contains(&b'+')
+    let (percent, plus) = escapes(text);
+    percent || plus
+}
+
+/// Whether `text` holds a `%` and whether it holds a `+`, in one pass without an early exit,
+/// which the compiler turns into vector instructions: two `memchr` calls cost several times
+/// more over a callback URL's query.
+pub(crate) fn escapes(text: &str) -> (bool, bool) {
+    text.bytes()
+        .fold((false, false), |(percent, plus), byte| {
+            (percent | (byte == b'%'), plus | (byte == b'+'))
+        })
 }
 
 /// Decodes a form-urlencoded value: borrowed when it has nothing to decode; bytes that are not
@@ -78,6 +139,27 @@ impl Iterator for Decoded<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn find_agrees_with_a_plain_search_at_every_place_and_length() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut bytes = vec![b'a'; len];
+                if at < len {
+                    bytes[at] = b'&';
+                }
+                // Bytes that differ from the needle by its high bit, or only just.
+                for noise in [0xa6u8, b'%', b'\'', 0x00, 0xff] {
+                    let mut noisy = bytes.clone();
+                    for byte in noisy.iter_mut().take(at).step_by(3) {
+                        *byte = noise;
+                    }
+                    let expected = noisy.iter().position(|&byte| byte == b'&');
+                    assert_eq!(super::find(&noisy, b'&'), expected, "{noisy:?}");
+                }
+            }
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 
