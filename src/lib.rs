@@ -528,7 +528,7 @@
 //! | the app is signed, and `RequestTime` older than the window allows, or further in the future, or `Sign` matching none of its tokens | 401, body never read | `RequestTime is too old`, `RequestTime is too far in the future`, `Sign does not match` |
 //! | with the guard on, another command or a recall command the layer does not take, past the rows above | passed to the inner service with a [`VerifiedCallback`], body streamed | |
 //! | `CallbackCommand` repeated, or `contenttype` other than `json` | 400, body never read | `CallbackCommand is repeated`, `contenttype is not json`, `contenttype is repeated` |
-//! | body over the limit, by `Content-Length` or the body's size hint | 413, body never read | `body is larger than the limit` |
+//! | body over the limit, by the body's exact size hint (hyper's body has it from `Content-Length`) or, for a body without one, by `Content-Length` or the hint's lower bound | 413, body never read | `body is larger than the limit` |
 //! | body over the limit while reading | 413 | `body is larger than the limit` |
 //! | body fails while reading | 400 | `body could not be read` |
 //! | body not one JSON object, not UTF-8, nested deeper than 127 levels | 400 | `body is not a JSON object`, `body is not UTF-8`, `body is nested too deep` |

@@ -107,7 +107,15 @@ impl Policy {
         query.check_command()?;
         query.check_content_type()?;
         let limit = self.body_limit as u64;
-        if declared_length(headers).is_some_and(|length| length > limit) || body.lower() > limit {
+        let too_large = match body.exact() {
+            // A body that knows its length (hyper's knows it from `Content-Length`).
+            Some(length) => length > limit,
+            None => {
+                declared_length(headers).is_some_and(|length| length > limit)
+                    || body.lower() > limit
+            }
+        };
+        if too_large {
             return Err(Rejection::TOO_LARGE);
         }
         Ok(context)

@@ -757,6 +757,24 @@ async fn a_declared_length_over_the_limit_is_refused_before_reading() {
 }
 
 #[tokio::test]
+async fn a_body_that_knows_its_length_is_judged_by_it() {
+    // hyper's body knows its length from `Content-Length`, so the two agree; where they do
+    // not, the body's own length is what will be read.
+    let limit = 1024;
+    let layer = unsigned_layer(limit);
+    let mut request = post(QUERY, Unread(Some(limit as u64 + 1)));
+    request
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, 10.into());
+    refused(&layer, request, StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE).await;
+    let mut request = post(QUERY, full(EVENT));
+    request
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, (limit + 1).into());
+    accepted(&layer, request).await;
+}
+
+#[tokio::test]
 async fn the_limit_is_exact_with_or_without_content_length() {
     let limit = 1000;
     let layer = unsigned_layer(limit);

@@ -42,10 +42,12 @@ impl<'a> Iterator for Pairs<'a> {
             if pair.is_empty() {
                 continue;
             }
-            return Some(match pair.as_bytes().iter().position(|&byte| byte == b'=') {
-                Some(at) => (&pair[..at], &pair[at + 1..]),
-                None => (pair, ""),
-            });
+            return Some(
+                match pair.as_bytes().iter().position(|&byte| byte == b'=') {
+                    Some(at) => (&pair[..at], &pair[at + 1..]),
+                    None => (pair, ""),
+                },
+            );
         }
     }
 }
@@ -91,10 +93,9 @@ pub(crate) fn has_escape(text: &str) -> bool {
 /// which the compiler turns into vector instructions: two `memchr` calls cost several times
 /// more over a callback URL's query.
 pub(crate) fn escapes(text: &str) -> (bool, bool) {
-    text.bytes()
-        .fold((false, false), |(percent, plus), byte| {
-            (percent | (byte == b'%'), plus | (byte == b'+'))
-        })
+    text.bytes().fold((false, false), |(percent, plus), byte| {
+        (percent | (byte == b'%'), plus | (byte == b'+'))
+    })
 }
 
 /// Decodes a form-urlencoded value: borrowed when it has nothing to decode; bytes that are not
