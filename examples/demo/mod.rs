@@ -118,9 +118,13 @@ impl Options {
 /// (`EventTime` a number, when it was sent). Quick, as a recall handler must be: Tencent
 /// waits two seconds for the answer.
 pub fn print_event(event: &RecallEvent) -> std::io::Result<()> {
-    let line = serde_json::to_string(event)?;
+    // Serialized into a buffer that holds a typical line without growing, and written with one
+    // call: no formatting machinery, one `write` to the pipe, then a flush with nothing left.
+    let mut line = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut line, event)?;
+    line.push(b'\n');
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}")?;
+    stdout.write_all(&line)?;
     stdout.flush()
 }
 
