@@ -66,7 +66,7 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Extension, Router};
+use axum::Router;
 use clap::Parser;
 use tower_tim_recall::{Ack, RecallEvent, RecallKind};
 
@@ -135,13 +135,13 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
 }
 
 /// `POST /im/callback`. The layer in front has already checked an accepted recall (app,
-/// signature, body) and put its event in the request extensions, where the `Extension`
-/// argument takes it from; any other callback command arrives here without one, its app and
-/// signature checked by the guard. (With the crate's `axum` feature, the handler can take
-/// `Option<RecallEvent>` instead, which also refuses a recall that reached it without the
-/// layer in front.)
-async fn callback(recall: Option<Extension<RecallEvent>>) -> Response {
-    if let Some(Extension(event)) = recall {
+/// signature, body) and put its event in the request extensions, where the handler takes it
+/// out (the request is the handler's: no copy of the event is needed); any other callback
+/// command arrives here without one, its app and signature checked by the guard. (With the
+/// crate's `axum` feature, the handler can take `Option<RecallEvent>` instead, which also
+/// refuses a recall that reached it without the layer in front, at the price of a copy.)
+async fn callback(mut request: Request) -> Response {
+    if let Some(event) = request.extensions_mut().remove::<RecallEvent>() {
         // Tencent waits two seconds for the answer: printing a line is quick; slow work belongs
         // in a queue or a task. The line is written before the answer, so that an event is
         // acknowledged only once it is recorded.
