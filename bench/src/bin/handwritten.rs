@@ -38,10 +38,13 @@ async fn main() -> std::io::Result<()> {
     axum::serve(listener, app).await
 }
 
-/// One JSON line per event on standard output, as the `server` example writes it.
+/// One JSON line per event on standard output, written as the `server` example writes it: one
+/// buffer of room enough, one write, one flush.
 fn print_event(event: &RecallEvent) -> std::io::Result<()> {
-    let line = serde_json::to_string(event)?;
+    let mut line = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut line, event)?;
+    line.push(b'\n');
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}")?;
+    stdout.write_all(&line)?;
     stdout.flush()
 }
