@@ -1,23 +1,32 @@
 //! A receiver for Tencent Cloud IM's three recall callbacks (`Group.CallbackAfterRecallMsg`,
 //! `C2C.CallbackAfterMsgWithDraw`, `OfficialAccount.CallbackAfterMsgWithDraw`): an axum server
-//! with [`RecallLayer`](tower_tim_recall::RecallLayer) in forward mode on `POST /im/callback`,
-//! its guard on.
+//! with [`RecallLayer`](tower_tim_recall::RecallLayer) on `POST /im/callback`, its guard on.
+//!
+//! The layer runs in acknowledge mode: it hands each accepted recall to a handler (here one
+//! that prints it) and answers `OK` itself; the route behind it acknowledges the other
+//! commands. A receiver that needs nothing of a recall but its event has no use for forward
+//! mode, where the event travels in the request to a route that takes it out again: this is
+//! the cheapest way to receive recalls (`BENCHMARKS.md` has the figures). Forward mode, with a
+//! handler that takes the event, is the crate guide's first example and the `tower_stack`
+//! example's.
 //!
 //! ```text
 //! cargo run --example server -- [--addr HOST:PORT] [--sdkappid N]... [--token T]... [--quiet]
 //! ```
 //!
 //! Each accepted recall is printed as one JSON line on standard output, before it is answered
-//! (the event as `serde_json` serializes a [`RecallEvent`]: `CallbackCommand`, `SdkAppid` as a
-//! number and the other query parameters, then the kind's fields with Tencent's names,
-//! `EventTime` as a number when it was sent), so the output can be piped into another program.
-//! Everything else goes to standard error.
+//! (the event as `serde_json` serializes a
+//! [`RecallEvent`](tower_tim_recall::RecallEvent): `CallbackCommand`, `SdkAppid` as a number
+//! and the other query parameters, then the kind's fields with Tencent's names, `EventTime` as
+//! a number when it was sent), so the output can be piped into another program. A line that
+//! cannot be written is answered 500, so that Tencent's log shows the lost callback. Everything
+//! else goes to standard error.
 //!
 //! Tencent sends every callback command of an app to the same URL. The layer takes the three
 //! recalls, and its guard holds every other command to the same checks: from an app that is
 //! not allowed it is refused with 403, unsigned or badly signed when a token is set with 401,
-//! and otherwise it reaches the handler without an event and is answered with the OK
-//! acknowledgement, so Tencent never records it as failed. A recall that the layer refuses (an
+//! and otherwise it reaches the route and is answered with the OK acknowledgement, so Tencent
+//! never records it as failed. A recall that the layer refuses (an
 //! app not in the allowlist, a wrong or stale signature, a bad body…) is answered by the layer
 //! with a `FAIL` acknowledgement and the matching HTTP status.
 //!
@@ -59,19 +68,20 @@
 use std::borrow::Cow;
 use std::error::Error;
 use std::fmt::Write as _;
+use std::future::{ready, Ready};
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use clap::Parser;
-use tower_tim_recall::{Ack, RecallEvent, RecallKind};
+use tower::service_fn;
+use tower_tim_recall::{AcceptedRecall, Ack, RecallKind};
 
 mod demo;
 
@@ -115,10 +125,11 @@ async fn main() -> ExitCode {
 
 async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
     QUIET.store(cli.quiet, Ordering::Relaxed);
-    let recall = cli.options.layer()?;
+    // Acknowledge mode: the layer answers each accepted recall once `record` has it.
+    let recall = cli.options.layer()?.acknowledge(service_fn(record));
 
     let mut app = Router::new()
-        .route(CALLBACK_PATH, post(callback))
+        .route(CALLBACK_PATH, post(acknowledge))
         // Only on the callback route: the layer sees what reaches `POST /im/callback`.
         .route_layer(recall);
     if !cli.quiet {
@@ -137,24 +148,22 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// `POST /im/callback`. The layer in front has already checked an accepted recall (app,
-/// signature, body) and put its event in the request extensions, where the handler takes it
-/// out (the request is the handler's: no copy of the event is needed); any other callback
-/// command arrives here without one, its app and signature checked by the guard. (With the
-/// crate's `axum` feature, the handler can take `Option<RecallEvent>` instead, which also
-/// refuses a recall that reached it without the layer in front, at the price of a copy.)
-async fn callback(mut request: Request) -> Response {
-    if let Some(event) = request.extensions_mut().remove::<RecallEvent>() {
-        // Tencent waits two seconds for the answer: printing a line is quick; slow work belongs
-        // in a queue or a task. The line is written before the answer, so that an event is
-        // acknowledged only once it is recorded.
-        if let Err(error) = demo::print_event(&event) {
-            eprintln!("server: cannot write the event to standard output: {error}");
-            let mut answer = Ack::fail("the event could not be recorded").into_http_response();
-            *answer.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            return answer;
-        }
+/// The recall handler: the layer has checked the callback (app, signature, body) and hands
+/// over its event, and answers `OK` once this returns; an error is answered 500, which
+/// Tencent's log shows as a failed callback. Tencent waits two seconds for the answer: printing
+/// a line is quick, slow work belongs in a queue or a task. The line is written before the
+/// answer, so that an event is acknowledged only once it is recorded.
+fn record(accepted: AcceptedRecall) -> Ready<std::io::Result<()>> {
+    let written = demo::print_event(&accepted.event);
+    if let Err(error) = &written {
+        eprintln!("server: cannot write the event to standard output: {error}");
     }
+    ready(written)
+}
+
+/// `POST /im/callback` behind the layer: every other callback command, its app and signature
+/// checked by the guard, is acknowledged (recalls never get here: the layer answers them).
+async fn acknowledge() -> Response {
     Ack::ok().into_http_response::<Body>()
 }
 
@@ -174,7 +183,9 @@ async fn access_log(request: Request, next: Next) -> Response {
         let value = || match pair.split_once('=') {
             // Most values have nothing to decode.
             Some((_, value)) if !value.contains(['%', '+']) => Some(Cow::Borrowed(value)),
-            _ => form_urlencoded::parse(pair.as_bytes()).next().map(|(_, value)| value),
+            _ => form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .map(|(_, value)| value),
         };
         match pair.split_once('=').map_or(pair, |(name, _)| name) {
             "CallbackCommand" if command.is_none() => command = value(),
@@ -189,7 +200,10 @@ async fn access_log(request: Request, next: Next) -> Response {
     if let Some(app) = &app {
         let _ = write!(line, " SdkAppid={app:?}");
     }
-    let recall = command.as_deref().and_then(RecallKind::from_command).is_some();
+    let recall = command
+        .as_deref()
+        .and_then(RecallKind::from_command)
+        .is_some();
     let callback_path = request.uri().path() == CALLBACK_PATH;
 
     let response = next.run(request).await;

@@ -92,8 +92,10 @@
 //! that no layer checked answers 500 with `FAIL` and "no recall layer in front of this handler
 //! takes this callback", rather than take the callback as checked: see [`CallbackRejection`].
 //!
-//! The `server` example is this receiver on one route (`route_layer`), with the guard on, an
-//! access log and flags: `cargo run --example server`.
+//! The `tower_stack` example is this receiver behind tower-http's middleware. The `server`
+//! example (`cargo run --example server`) receives the three kinds on one route
+//! (`route_layer`), with the guard on, an access log and flags, in acknowledge mode (below):
+//! it needs nothing of a recall but its event.
 //!
 //! # The events
 //!
@@ -145,10 +147,11 @@
 //! For a stack with no JSON route of its own (a tonic gRPC server, say), or when all you want is
 //! the event: the layer passes each accepted recall, an [`AcceptedRecall`], to a handler, a
 //! closure or a tower [`Service`](tower_service::Service), and answers `OK` itself without
-//! calling the inner service. Tencent waits two seconds: hand slow work on, as here to a
-//! bounded channel. `try_send` never waits: when the queue is full, the handler fails and the
-//! layer answers 500, so Tencent's log shows the lost callback, and memory stays bounded when
-//! the consumer lags.
+//! calling the inner service. It is also the cheaper mode: the event does not travel in the
+//! request to a route that takes it out again (`BENCHMARKS.md`). Tencent waits two seconds:
+//! hand slow work on, as here to a bounded channel. `try_send` never waits: when the queue is
+//! full, the handler fails and the layer answers 500, so Tencent's log shows the lost
+//! callback, and memory stays bounded when the consumer lags.
 //!
 //! ```
 //! use std::time::{SystemTime, UNIX_EPOCH};
