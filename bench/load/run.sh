@@ -6,25 +6,33 @@
 # Tencent's documented recall callback over keep-alive connections.
 # Rounds alternate the servers so that a change in the machine's load hits each alike.
 #
-#   bash bench/load/run.sh [ROUNDS] [SECONDS] [CONNECTIONS]
+#   bash bench/load/run.sh [ROUNDS] [SECONDS] [CONNECTIONS] [SERVER...]
 #
-# Needs wrk (apt-get install wrk). Prints one line per run, then the median of each server.
+# SERVERs default to all: bare, bare_layer, server, server_log (the `server` example with its
+# access log, standard error discarded) and handwritten. Needs wrk (apt-get install wrk).
+# Prints one line per run, then the median of each server; with RESULTS=FILE set, also
+# appends `server req/s` lines to FILE (what bench's `chart` reads).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 rounds=${1:-5}
 seconds=${2:-10}
 connections=${3:-64}
+shift $(($# < 3 ? $# : 3))
+servers=("$@")
+if [ ${#servers[@]} -eq 0 ]; then
+  servers=(bare bare_layer server server_log handwritten)
+fi
 port=3917
 
 cargo build --release --example server
 cargo build --release -p tower-tim-recall-bench --bin bare --bin handwritten
 
-servers=(bare bare_layer server handwritten)
 declare -A commands=(
   [bare]="target/release/bare --addr 127.0.0.1:$port"
   [bare_layer]="target/release/bare --layer --addr 127.0.0.1:$port"
   [server]="target/release/examples/server --quiet --addr 127.0.0.1:$port"
+  [server_log]="target/release/examples/server --addr 127.0.0.1:$port"
   [handwritten]="target/release/handwritten --addr 127.0.0.1:$port"
 )
 results=$(mktemp)
@@ -60,3 +68,6 @@ for name in "${servers[@]}"; do
   awk -v n="$name" '$1 == n {print $2}' "$results" | sort -n |
     awk -v n="$name" '{v[NR] = $1} END {printf "  %-12s %.0f\n", n, v[int((NR + 1) / 2)]}'
 done
+if [ -n "${RESULTS:-}" ]; then
+  cat "$results" >>"$RESULTS"
+fi

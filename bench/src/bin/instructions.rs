@@ -19,7 +19,7 @@ use http::Request;
 use http_body_util::Full;
 use std::hint::black_box;
 use tower::{Layer, ServiceExt};
-use tower_tim_recall::{RecallKind, RecallLayer, RequestBody};
+use tower_tim_recall::{AcceptedRecall, RecallKind, RecallLayer, RequestBody};
 use tower_tim_recall_bench::handwritten;
 
 use support::bodies_by_hand::{GroupBody, OfficialAccountBody, OneToOneBody};
@@ -37,6 +37,7 @@ const CASES: &[&str] = &[
     "guarded/layer",
     "recall_typical/serde_json",
     "recall_typical/layer",
+    "recall_typical/layer_acknowledge",
     "recall_typical/axum_handwritten",
     "recall_c2c/serde_json",
     "recall_c2c/layer",
@@ -128,6 +129,24 @@ fn main() -> ExitCode {
         "recall_typical/layer" => measure(requests(RECALL_URI, &typical), |request| {
             drop(complete(layered.clone().oneshot(request)))
         }),
+        "recall_typical/layer_acknowledge" => {
+            // The handler takes the event and drops it; the layer answers.
+            let handler = tower::service_fn(|accepted: AcceptedRecall| {
+                drop(black_box(accepted));
+                std::future::ready(Ok::<_, std::convert::Infallible>(()))
+            });
+            let acknowledging = RecallLayer::builder()
+                .unsigned_app(APP)
+                .allow_unsigned_apps()
+                .body_limit(1 << 20)
+                .build()
+                .expect("a valid configuration")
+                .acknowledge(handler)
+                .layer(trivial());
+            measure(requests(RECALL_URI, &typical), |request| {
+                drop(complete(acknowledging.clone().oneshot(request)))
+            })
+        }
         "recall_typical/axum_handwritten" => {
             let router = handwritten::router(handwritten::Config {
                 apps: vec![APP],
