@@ -11,7 +11,10 @@
 # REQUESTS defaults to 4000, over 4 keep-alive connections; KIND is what drive sends (group,
 # c2c, official-account, other; default group). SERVERs default to every server of the load
 # test; `server_log` is the `server` example with its access log on (not --quiet), stderr
-# discarded. Prints one line per server: its name and instructions per request.
+# discarded. Prints one line per server: its name and instructions per request; with
+# RESULTS=FILE set, also appends `server instructions` lines to FILE (what bench's `chart`
+# reads), and with KEEP=DIR, keeps each server's callgrind dump in DIR for
+# callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -60,4 +63,11 @@ for name in "${servers[@]}"; do
     xargs awk '/^summary:/ {print $2}')
   printf '%-12s %8d instructions per request (%s, %d requests)\n' \
     "$name" $((total / requests)) "$kind" "$requests"
+  if [ -n "${RESULTS:-}" ]; then
+    echo "$name $((total / requests))" >>"$RESULTS"
+  fi
+  if [ -n "${KEEP:-}" ]; then
+    mkdir -p "$KEEP"
+    grep -l "^desc: Trigger: dump measured" "$work/$name".* | xargs -I{} cp {} "$KEEP/$name.$kind.callgrind"
+  fi
 done

@@ -4,7 +4,11 @@
 //! - `benches/recall.rs`: criterion, in-process, one request at a time;
 //! - `src/bin/instructions.rs`: one case run N times, for `valgrind --tool=callgrind`;
 //! - `src/bin/bare.rs` and `src/bin/handwritten.rs`: the servers the loopback load test
-//!   (`load/run.sh`) compares the crate's `server` example with;
+//!   (`load/run.sh`) and the server-level instruction count (`load/instructions.sh`) compare
+//!   the crate's `server` example with;
+//! - `src/bin/drive.rs`: the client of the instruction count, a fixed number of checked
+//!   callbacks;
+//! - `src/bin/chart.rs`: BENCHMARKS.md's chart, from the results of both;
 //! - [`handwritten`]: the recall callback received without this crate, the baseline of all
 //!   of them.
 
