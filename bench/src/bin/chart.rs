@@ -6,7 +6,8 @@
 //! RESULTS=load.txt bash bench/load/run.sh 5 10 64
 //! RESULTS=instructions.txt bash bench/load/instructions.sh 4000 group
 //! cargo run --release -p tower-tim-recall-bench --bin chart -- \
-//!     --load load.txt --instructions instructions.txt --out bench/chart.svg
+//!     --load load.txt --instructions instructions.txt --out bench/chart.svg \
+//!     --caption "what was measured" --caption "where and when"
 //! ```
 //!
 //! Each input holds `server value` lines; a server given several values (one per round) is
@@ -30,9 +31,9 @@ struct Cli {
     /// Where to write the SVG.
     #[arg(long)]
     out: String,
-    /// A line under the title: the machine, the date, the request.
-    #[arg(long, default_value = "")]
-    caption: String,
+    /// A line under the title (the machine, the date, the request); repeat for more lines.
+    #[arg(long = "caption")]
+    captions: Vec<String>,
 }
 
 /// What each server is, for the labels.
@@ -59,7 +60,7 @@ fn main() -> ExitCode {
                 .position(|(known, _)| known == name)
                 .unwrap_or(usize::MAX)
         });
-        let svg = draw(&load, &instructions, &cli.caption);
+        let svg = draw(&load, &instructions, &cli.captions);
         std::fs::write(&cli.out, svg).map_err(|error| format!("cannot write {}: {error}", cli.out))
     });
     match result {
@@ -103,7 +104,7 @@ const BAR: f64 = 22.0;
 const GAP: f64 = 10.0;
 
 /// The SVG: a title, then one panel per measure.
-fn draw(load: &[(String, f64)], instructions: &[(String, f64)], caption: &str) -> String {
+fn draw(load: &[(String, f64)], instructions: &[(String, f64)], captions: &[String]) -> String {
     let panels = [
         (
             "Requests per second over loopback (median of the rounds; more is better)",
@@ -117,7 +118,8 @@ fn draw(load: &[(String, f64)], instructions: &[(String, f64)], caption: &str) -
         ),
     ];
     let rows: usize = panels.iter().map(|(_, values, _)| values.len()).sum();
-    let height = 70.0 + panels.len() as f64 * 50.0 + rows as f64 * (BAR + GAP);
+    let top = 64.0 + 18.0 * captions.len() as f64;
+    let height = top + panels.len() as f64 * 50.0 + rows as f64 * (BAR + GAP);
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -128,12 +130,15 @@ fn draw(load: &[(String, f64)], instructions: &[(String, f64)], caption: &str) -
         svg,
         r#"<text x="10" y="24" font-size="16" font-weight="bold">tower-tim-recall: a typical group recall callback, server by server</text>"#
     );
-    let _ = writeln!(
-        svg,
-        r##"<text x="10" y="44" fill="#555">{}</text>"##,
-        escape(caption)
-    );
-    let mut y = 70.0;
+    for (index, caption) in captions.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            r##"<text x="10" y="{}" fill="#555">{}</text>"##,
+            44.0 + 18.0 * index as f64,
+            escape(caption)
+        );
+    }
+    let mut y = top;
     for (title, values, colour) in panels {
         let _ = writeln!(
             svg,

@@ -27,13 +27,16 @@ use support::fixtures::{
     query_of, APP, CALLBACK_PATH, EVENT as TYPICAL, OFFICIAL_ACCOUNT, ONE_TO_ONE, TOKEN,
 };
 use support::requests::{
-    large, post_json as post, signed_uri, OTHER_APP_URI, OTHER_COMMAND_URI, RECALL_URI,
+    large, post_json as post, signed_uri, NO_QUERY_URI, OTHER_APP_URI, OTHER_COMMAND_URI,
+    RECALL_URI,
 };
 use support::{complete, sign_text, trivial};
 
 const CASES: &[&str] = &[
     "passthrough/bare",
     "passthrough/layer",
+    "passthrough_no_query/bare",
+    "passthrough_no_query/layer",
     "guarded/layer",
     "recall_typical/serde_json",
     "recall_typical/layer",
@@ -99,6 +102,15 @@ fn main() -> ExitCode {
             })
         }
         "passthrough/layer" => measure(requests(OTHER_COMMAND_URI, &typical), |request| {
+            drop(complete(layered.clone().oneshot(request)))
+        }),
+        "passthrough_no_query/bare" => {
+            let requests = requests(NO_QUERY_URI, &typical);
+            measure(requests, |request| {
+                drop(complete(trivial().oneshot(request.map(RequestBody::new))))
+            })
+        }
+        "passthrough_no_query/layer" => measure(requests(NO_QUERY_URI, &typical), |request| {
             drop(complete(layered.clone().oneshot(request)))
         }),
         "guarded/layer" => measure(requests(OTHER_COMMAND_URI, &typical), |request| {
