@@ -22,22 +22,11 @@ requests=${1:-4000}
 kind=${2:-group}
 shift $(($# < 2 ? $# : 2))
 servers=("$@")
-if [ ${#servers[@]} -eq 0 ]; then
-  servers=(bare bare_layer server server_log handwritten)
-fi
 port=3918
 warmup=400
 
-cargo build --release --example server
-cargo build --release -p tower-tim-recall-bench --bin bare --bin handwritten --bin drive
-
-declare -A commands=(
-  [bare]="target/release/bare --addr 127.0.0.1:$port"
-  [bare_layer]="target/release/bare --layer --addr 127.0.0.1:$port"
-  [server]="target/release/examples/server --quiet --addr 127.0.0.1:$port"
-  [server_log]="target/release/examples/server --addr 127.0.0.1:$port"
-  [handwritten]="target/release/handwritten --addr 127.0.0.1:$port"
-)
+source bench/load/servers.sh
+[ ${#servers[@]} -gt 0 ] || servers=("${all_servers[@]}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

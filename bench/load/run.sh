@@ -20,21 +20,10 @@ seconds=${2:-10}
 connections=${3:-64}
 shift $(($# < 3 ? $# : 3))
 servers=("$@")
-if [ ${#servers[@]} -eq 0 ]; then
-  servers=(bare bare_layer server server_log handwritten)
-fi
 port=3917
 
-cargo build --release --example server
-cargo build --release -p tower-tim-recall-bench --bin bare --bin handwritten
-
-declare -A commands=(
-  [bare]="target/release/bare --addr 127.0.0.1:$port"
-  [bare_layer]="target/release/bare --layer --addr 127.0.0.1:$port"
-  [server]="target/release/examples/server --quiet --addr 127.0.0.1:$port"
-  [server_log]="target/release/examples/server --addr 127.0.0.1:$port"
-  [handwritten]="target/release/handwritten --addr 127.0.0.1:$port"
-)
+source bench/load/servers.sh
+[ ${#servers[@]} -gt 0 ] || servers=("${all_servers[@]}")
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
