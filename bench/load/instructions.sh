@@ -10,8 +10,8 @@
 #
 # REQUESTS defaults to 4000, over 4 keep-alive connections; KIND is what drive sends (group,
 # c2c, official-account, other; default group). SERVERs default to every server of the load
-# test; `server_log` is the `server` example with its access log on (not --quiet), stderr
-# discarded. Prints one line per server: its name and instructions per request; with
+# test; `server_log` is the `server` example with its access log on (not --quiet), standard
+# error (valgrind's and the log's) written to a scratch file. Prints one line per server: its name and instructions per request; with
 # RESULTS=FILE set, also appends `server instructions` lines to FILE (what bench's `chart`
 # reads), and with KEEP=DIR, keeps each server's callgrind dump in DIR for
 # callgrind_annotate.
@@ -34,7 +34,8 @@ for name in "${servers[@]}"; do
   command=${commands[$name]:?"unknown server $name"}
   # The servers print each accepted recall on standard output: discard it, as a pipe to a
   # reader that keeps up would.
-  valgrind --tool=callgrind --callgrind-out-file="$work/$name.%p" \
+  # Pinned to one CPU as in the load test, so that the runtime has the same one worker.
+  taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$work/$name.%p" \
     $command >/dev/null 2>"$work/$name.err" &
   pid=$!
   for _ in $(seq 1 300); do
@@ -42,9 +43,11 @@ for name in "${servers[@]}"; do
     sleep 0.1
   done
   target/release/drive --addr "127.0.0.1:$port" --requests "$warmup" --kind "$kind" >/dev/null
-  callgrind_control --zero "$pid" >/dev/null 2>&1
+  # callgrind_control says OK once the running program has done what it was told.
+  callgrind_control --zero "$pid" 2>&1 | grep -q "OK" || { echo "zeroing failed" >&2; exit 1; }
   target/release/drive --addr "127.0.0.1:$port" --requests "$requests" --kind "$kind"
-  callgrind_control --dump=measured "$pid" >/dev/null 2>&1
+  callgrind_control --dump=measured "$pid" 2>&1 | grep -q "OK" ||
+    { echo "dumping failed" >&2; exit 1; }
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   # The dump named "measured": the instructions since the counters were zeroed.

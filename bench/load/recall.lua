@@ -9,8 +9,15 @@ wrk.body = '{"CallbackCommand":"Group.CallbackAfterRecallMsg","Operator_Account"
   .. '"MsgSeqList":[{"MsgSeq":130,"MsgId":"144115213033478435-1739361321-2512805311"}],'
   .. '"TopicId":"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic","EventTime":1670574414123}'
 
--- Every answer must be the 200 acknowledgement: count anything else.
-local unexpected = 0
+-- Every answer must be the 200 acknowledgement: count anything else. `response` runs in each
+-- thread's own Lua state, `done` in the main one: the counts are gathered from the threads.
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+unexpected = 0
 
 function response(status, headers, body)
   if status ~= 200 then
@@ -19,5 +26,9 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("unexpected statuses: %d\n", unexpected))
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("unexpected")
+  end
+  io.write(string.format("unexpected statuses: %d\n", total))
 end

@@ -4,7 +4,9 @@
 # with the layer, printing each event) and the hand-written axum handler (`handwritten`, the
 # same job without this crate), each pinned to CPU 0 in turn, with wrk pinned to CPU 1 sending
 # Tencent's documented recall callback over keep-alive connections.
-# Rounds alternate the servers so that a change in the machine's load hits each alike.
+# Rounds alternate the servers, each round starting one server further on, so that a change in
+# the machine's load hits each alike. wrk's script counts every answer other than 200; any, or
+# a socket error, makes the run exit 1.
 #
 #   bash bench/load/run.sh [ROUNDS] [SECONDS] [CONNECTIONS] [SERVER...]
 #
@@ -27,8 +29,16 @@ source bench/load/servers.sh
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
+failed=0
 for round in $(seq 1 "$rounds"); do
-  for name in "${servers[@]}"; do
+  # Each round starts one server further on, so that no server always runs in the same slot
+  # of a round while the machine's load drifts.
+  count=${#servers[@]}
+  order=()
+  for index in $(seq 0 $((count - 1))); do
+    order+=("${servers[$(((index + round - 1) % count))]}")
+  done
+  for name in "${order[@]}"; do
     # The servers print each accepted recall on standard output: discard it.
     taskset -c 0 ${commands[$name]} >/dev/null 2>&1 &
     server=$!
@@ -49,6 +59,10 @@ for round in $(seq 1 "$rounds"); do
     printf '%s round %d: %s req/s  p50 %s  p90 %s  p99 %s  unexpected %s %s\n' \
       "$name" "$round" "$rps" "$p50" "$p90" "$p99" "$bad" "$errors"
     echo "$name $rps" >>"$results"
+    # Any answer other than 200, or a socket error, makes the run fail at the end.
+    if [ "${bad:-x}" != 0 ] || [ -n "$errors" ]; then
+      failed=1
+    fi
   done
 done
 
@@ -59,4 +73,8 @@ for name in "${servers[@]}"; do
 done
 if [ -n "${RESULTS:-}" ]; then
   cat "$results" >>"$RESULTS"
+fi
+if [ "$failed" != 0 ]; then
+  echo "some answers were not 200, or sockets failed: see the rounds above" >&2
+  exit 1
 fi

@@ -10,5 +10,6 @@ declare -A commands=(
   [server]="target/release/examples/server --quiet --addr 127.0.0.1:$port"
   [server_log]="target/release/examples/server --addr 127.0.0.1:$port"
   [handwritten]="target/release/handwritten --addr 127.0.0.1:$port"
+  [handwritten_lean]="target/release/handwritten --lean-query --addr 127.0.0.1:$port"
 )
-all_servers=(bare bare_layer server server_log handwritten)
+all_servers=(bare bare_layer server server_log handwritten handwritten_lean)

@@ -4,7 +4,7 @@
 //! JSON line on standard output).
 //!
 //! ```text
-//! cargo run --release -p tower-tim-recall-bench --bin handwritten -- [--addr HOST:PORT] >/dev/null
+//! cargo run --release -p tower-tim-recall-bench --bin handwritten -- [--addr HOST:PORT] [--lean-query] >/dev/null
 //! ```
 //!
 //! Accepts the demo app 1400000000 without a token.
@@ -23,17 +23,26 @@ struct Cli {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:3000")]
     addr: String,
+    /// Read the query with serde_urlencoded from axum's RawQuery instead of the Query
+    /// extractor: the leaner peer.
+    #[arg(long)]
+    lean_query: bool,
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let cli = Cli::parse();
-    let app = handwritten::router(handwritten::Config {
+    let config = handwritten::Config {
         apps: vec![APP],
         token: None,
         window_secs: 60,
         on_event: print_event,
-    });
+    };
+    let app = if cli.lean_query {
+        handwritten::router_lean_query(config)
+    } else {
+        handwritten::router(config)
+    };
     let listener = tower_tim_recall_bench::listen(&cli.addr).await?;
     axum::serve(listener, app).await
 }
