@@ -10,9 +10,10 @@
 #
 # REQUESTS defaults to 4000, over 4 keep-alive connections; KIND is what drive sends (group,
 # c2c, official-account, other; default group). SERVERs default to every server of the load
-# test; `server_log` is the `server` example with its access log on (not --quiet), standard
-# error (valgrind's and the log's) written to a scratch file. Prints one line per server: its name and instructions per request; with
-# RESULTS=FILE set, also appends `server instructions` lines to FILE (what bench's `chart`
+# test; `server_log` is the `server` example with its access log on (not --quiet). Each
+# server's standard error (valgrind's and the log's) goes to a scratch file, whose end is
+# printed if the run fails. Prints one line per server: its name and instructions per
+# request; with RESULTS=FILE set, also appends `server instructions` lines to FILE (what bench's `chart`
 # reads), and with KEEP=DIR, keeps each server's callgrind dump in DIR for
 # callgrind_annotate.
 set -euo pipefail
@@ -28,7 +29,15 @@ warmup=400
 source bench/load/servers.sh
 [ ${#servers[@]} -gt 0 ] || servers=("${all_servers[@]}")
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+on_exit() {
+  local status=$?
+  if [ "$status" -ne 0 ] && [ -n "${name:-}" ] && [ -f "$work/$name.err" ]; then
+    echo "--- the end of $name's standard error:" >&2
+    tail -n 20 "$work/$name.err" >&2
+  fi
+  rm -rf "$work"
+}
+trap on_exit EXIT
 
 for name in "${servers[@]}"; do
   command=${commands[$name]:?"unknown server $name"}
