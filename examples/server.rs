@@ -20,7 +20,10 @@
 //! and the other query parameters, then the kind's fields with Tencent's names, `EventTime` as
 //! a number when it was sent), so the output can be piped into another program. A line that
 //! cannot be written is answered 500, so that Tencent's log shows the lost callback. Everything
-//! else goes to standard error.
+//! else goes to standard error. The line is written with a blocking `write` from the runtime's
+//! worker thread, as `std::io::stdout` does: a reader that drains the pipe slower than recalls
+//! arrive holds up that worker and the connections it serves. Pipe the output into something
+//! that keeps up, or hand the events to a task through a bounded queue, as the README shows.
 //!
 //! Tencent sends every callback command of an app to the same URL. The layer takes the three
 //! recalls, and its guard holds every other command to the same checks: from an app that is

@@ -43,7 +43,7 @@ const LABELS: &[(&str, &str)] = &[
     ("server", "examples/server --quiet"),
     ("server_log", "examples/server, access log on"),
     ("handwritten", "hand-written axum receiver"),
-    ("handwritten_lean", "the same, query without Query"),
+    ("handwritten_lean", "the same, lean query parse"),
 ];
 
 fn main() -> ExitCode {
