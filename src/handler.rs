@@ -14,6 +14,7 @@ use tower::util::Oneshot;
 use tower_service::Service;
 
 use crate::accepted::AcceptedRecall;
+use crate::handler_error::HandlerError;
 use crate::protocol::ack::Ack;
 
 /// The error a recall handler may return.
@@ -78,11 +79,14 @@ impl fmt::Display for HandlerPanicked {
 impl std::error::Error for HandlerPanicked {}
 
 /// Why the layer answers 500 for an accepted callback: the handler failed. The reason tells a
-/// panic from an error, and carries neither the error nor the panic's message.
+/// panic from an error, and carries neither the error nor the panic's message: only the reason
+/// a [`HandlerError`] on the error's source chain names, which the source code wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HandlerFailure {
     /// The handler returned an error.
     Failed,
+    /// The handler returned an error that names its reason.
+    Named(&'static str),
     /// The handler panicked.
     Panicked,
 }
@@ -91,6 +95,8 @@ impl HandlerFailure {
     pub(crate) fn of(error: &BoxError) -> Self {
         if error.is::<HandlerPanicked>() {
             HandlerFailure::Panicked
+        } else if let Some(named) = HandlerError::find(error.as_ref()) {
+            HandlerFailure::Named(named.reason())
         } else {
             HandlerFailure::Failed
         }
@@ -100,6 +106,7 @@ impl HandlerFailure {
     pub(crate) fn reason(self) -> &'static str {
         match self {
             HandlerFailure::Failed => "the recall handler failed",
+            HandlerFailure::Named(reason) => reason,
             HandlerFailure::Panicked => "the recall handler panicked",
         }
     }
@@ -142,6 +149,11 @@ mod tests {
 
         let error: BoxError = "the queue is full".into();
         assert_eq!(HandlerFailure::of(&error), HandlerFailure::Failed);
+        let error: BoxError = Box::new(HandlerError::new("recall store unavailable"));
+        assert_eq!(
+            HandlerFailure::of(&error),
+            HandlerFailure::Named("recall store unavailable")
+        );
     }
 
     #[test]
@@ -156,6 +168,12 @@ mod tests {
         assert_eq!(
             json,
             r#"{"ActionStatus":"FAIL","ErrorInfo":"the recall handler panicked","ErrorCode":500}"#
+        );
+        let (status, json) = HandlerFailure::Named("recall store unavailable").into_answer();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            json,
+            r#"{"ActionStatus":"FAIL","ErrorInfo":"recall store unavailable","ErrorCode":500}"#
         );
     }
 

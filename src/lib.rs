@@ -210,6 +210,7 @@
 //! | --- | --- | --- |
 //! | succeeds | 200, `OK` | handled |
 //! | returns an error | 500, `FAIL` "the recall handler failed"; the error is not shown | a failed callback in Tencent's log |
+//! | returns a [`HandlerError`], or an error with one on its source chain | 500, `FAIL` with the `HandlerError`'s reason (a `&'static str`, such as "recall store unavailable"); nothing else of the error is shown | a failed callback in Tencent's log |
 //! | panics, in `poll_ready`, `call` or its future | 500, `FAIL` "the recall handler panicked"; the message is not shown (the panic hook reports it as usual) | a failed callback in Tencent's log |
 //! | is slow | when it finishes: the layer has no timer of its own | after two seconds, a timeout in Tencent's log |
 //!
@@ -756,6 +757,7 @@ mod future;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handler;
+mod handler_error;
 mod layer;
 mod mode;
 mod policy;
@@ -776,6 +778,7 @@ pub use config_error::ConfigError;
 #[cfg(feature = "axum")]
 pub use extract::CallbackRejection;
 pub use future::ResponseFuture;
+pub use handler_error::HandlerError;
 pub use layer::RecallLayer;
 pub use mode::{Acknowledge, Forward, Mode};
 pub use protocol::ack::{Ack, ActionStatus};

@@ -16,8 +16,8 @@ use http_body::Body;
 use http_body_util::{BodyExt, Full};
 use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
 use tower_tim_recall::{
-    AcceptedRecall, Acknowledge, Platform, RecallEvent, RecallKind, RecallLayer, RequestBody,
-    SdkAppId, UnixMillis, VerifiedCallback,
+    AcceptedRecall, Acknowledge, HandlerError, Platform, RecallEvent, RecallKind, RecallLayer,
+    RequestBody, SdkAppId, UnixMillis, VerifiedCallback,
 };
 
 use support::bodies::{End, Script, Unread, UNREAD};
@@ -1042,6 +1042,49 @@ async fn acknowledge_mode_reports_a_handler_failure_without_its_error() {
         "the recall handler failed",
     );
     assert_eq!(recorder.calls(), 0);
+}
+
+#[tokio::test]
+async fn acknowledge_mode_answers_the_reason_a_handler_error_names() {
+    /// A handler's own error, whose source names the reason; its message is never shown.
+    #[derive(Debug)]
+    struct StoreDown(HandlerError);
+    impl std::fmt::Display for StoreDown {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("redis://:hunter2@10.0.0.5 refused")
+        }
+    }
+    impl std::error::Error for StoreDown {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+    const UNAVAILABLE: HandlerError = HandlerError::new("recall store unavailable");
+
+    let query = query_with(&format!("&RequestTime={NOW}&Sign={DOC_SIGN}"));
+    let named = service_fn(|_accepted: AcceptedRecall| async { Err::<(), _>(UNAVAILABLE) });
+    let (answer, recorder) = send(
+        &signed_layer().acknowledge(named),
+        post(&query, full(EVENT)),
+    )
+    .await;
+    answer.assert_fail(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "recall store unavailable",
+    );
+    assert_eq!(recorder.calls(), 0);
+
+    let wrapped =
+        service_fn(|_accepted: AcceptedRecall| async { Err::<(), _>(StoreDown(UNAVAILABLE)) });
+    let (answer, _) = send(
+        &signed_layer().acknowledge(wrapped),
+        post(&query, full(EVENT)),
+    )
+    .await;
+    answer.assert_fail(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "recall store unavailable",
+    );
 }
 
 #[tokio::test]
