@@ -1,0 +1,339 @@
+//! [`Handoff`]: the acknowledge-mode handler that makes each accepted recall durable before the
+//! layer answers `OK`.
+
+use std::fmt;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tower_service::Service;
+use tower_tim_recall::AcceptedRecall;
+
+use crate::durability::DurabilityWarning;
+use crate::entry::{now_millis, Entry};
+use crate::error::{OpenError, Unavailable};
+use crate::forwarder;
+use crate::journal::Journal;
+use crate::outcome::{Handed, Outcome, Store};
+use crate::stats::{Counters, Stats};
+use crate::stream::{Stream, Target};
+
+/// The default dedup window: long past the two minutes a signed URL can be replayed and past
+/// any retry Tencent could plausibly make.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// The default budget of one recall: the layer answers well within Tencent's two seconds.
+pub const DEFAULT_BUDGET: Duration = Duration::from_millis(800);
+/// The default time Redis has to answer before a recall spills to the journal.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// The default stream.
+pub const DEFAULT_STREAM: &str = "tim:recalls";
+
+/// Makes each accepted recall durable, once per recalled message, before the layer answers
+/// `OK`: a tower [`Service`] of [`AcceptedRecall`] for the layer's acknowledge mode.
+///
+/// Built with [`Handoff::builder`]; cheap to clone (every clone shares the journal's writer,
+/// the Redis connection and the counters). See the [crate docs](crate) for the promise, the
+/// stores and the entry format.
+#[derive(Clone)]
+pub struct Handoff {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) journal: Journal,
+    pub(crate) stream: Option<Stream>,
+    budget: Duration,
+    pub(crate) redis_timeout: Duration,
+    pub(crate) counters: Counters,
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) durability: Mutex<Option<Vec<DurabilityWarning>>>,
+}
+
+impl fmt::Debug for Handoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handoff")
+            .field("journal", &self.inner.journal.path())
+            .field("stream", &self.inner.stream)
+            .field("budget", &self.inner.budget)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Handoff {
+    /// A builder for a handoff whose journal is the SQLite file at `journal` (created if it
+    /// does not exist): the destination, or with [`redis`](HandoffBuilder::redis) the spill.
+    pub fn builder(journal: impl AsRef<Path>) -> HandoffBuilder {
+        HandoffBuilder {
+            journal: journal.as_ref().to_owned(),
+            redis: None,
+            stream: DEFAULT_STREAM.to_owned(),
+            window: DEFAULT_WINDOW,
+            budget: DEFAULT_BUDGET,
+            redis_timeout: DEFAULT_REDIS_TIMEOUT,
+            journal_max_bytes: None,
+        }
+    }
+
+    /// What the handoff has done so far, and whether its stores answer.
+    pub fn stats(&self) -> Stats {
+        self.inner.counters.snapshot(self.inner.journal.commits())
+    }
+
+    /// What Redis said about its durability when it first answered: `None` before that or
+    /// without Redis, an empty list when nothing weakens the promise. Each warning is also
+    /// logged at `WARN`.
+    pub fn durability_warnings(&self) -> Option<Vec<DurabilityWarning>> {
+        self.inner
+            .durability
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The journal's path.
+    pub fn journal_path(&self) -> &Path {
+        self.inner.journal.path()
+    }
+}
+
+/// How a [`Handoff`] is built: [`Handoff::builder`], the settings, then [`open`](Self::open).
+#[must_use]
+pub struct HandoffBuilder {
+    journal: PathBuf,
+    redis: Option<String>,
+    stream: String,
+    window: Duration,
+    budget: Duration,
+    redis_timeout: Duration,
+    journal_max_bytes: Option<u64>,
+}
+
+impl fmt::Debug for HandoffBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandoffBuilder")
+            .field("journal", &self.journal)
+            .field("redis", &self.redis.as_ref().map(|_| "[redacted]"))
+            .field("stream", &self.stream)
+            .field("window", &self.window)
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HandoffBuilder {
+    /// Makes the stream on the Redis server at `url` the destination (`redis://`, with a user
+    /// and password if needed, or `unix://`); the journal becomes its spill. A malformed URL is
+    /// an error of [`open`](Self::open); a Redis that is down is not: recalls spill until it
+    /// answers.
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.redis = Some(url.into());
+        self
+    }
+
+    /// The stream's name, [`DEFAULT_STREAM`] unless set. Claims are kept under
+    /// `NAME:claim:KEY`.
+    pub fn stream(mut self, name: impl Into<String>) -> Self {
+        self.stream = name.into();
+        self
+    }
+
+    /// How long a key is remembered, [`DEFAULT_WINDOW`] unless set: a recall of a key stored
+    /// earlier within the window is a duplicate (same content) or a conflict (other content).
+    pub fn dedup_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// How long one recall may take to become durable, [`DEFAULT_BUDGET`] unless set; past it,
+    /// the answer is `recall store unavailable`.
+    pub fn budget(mut self, budget: Duration) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// How long Redis has to answer before a recall spills to the journal,
+    /// [`DEFAULT_REDIS_TIMEOUT`] unless set; shorter than the budget.
+    pub fn redis_timeout(mut self, timeout: Duration) -> Self {
+        self.redis_timeout = timeout;
+        self
+    }
+
+    /// The most bytes the journal file may take; a recall that would grow it further is
+    /// answered `recall store unavailable`, as on a full disk. Unbounded unless set.
+    pub fn journal_max_bytes(mut self, bytes: u64) -> Self {
+        self.journal_max_bytes = Some(bytes);
+        self
+    }
+
+    /// Opens the journal and, with Redis, starts the forwarder and the check of Redis's
+    /// durability settings on the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] when the journal cannot be opened or is of another format, the Redis
+    /// URL is malformed, the stream name is empty, a duration is zero or the Redis timeout is
+    /// not shorter than the budget, or, with Redis, outside a tokio runtime.
+    pub fn open(self) -> Result<Handoff, OpenError> {
+        if self.window.is_zero() {
+            return Err(OpenError::setting("the dedup window must not be zero"));
+        }
+        if self.budget.is_zero() {
+            return Err(OpenError::setting("the budget must not be zero"));
+        }
+        let stream = match &self.redis {
+            None => None,
+            Some(url) => {
+                if self.redis_timeout.is_zero() || self.redis_timeout >= self.budget {
+                    return Err(OpenError::setting(
+                        "the Redis timeout must be shorter than the budget, and not zero",
+                    ));
+                }
+                let target = Target::parse(url)?;
+                Some(Stream::new(
+                    &target,
+                    &self.stream,
+                    self.window,
+                    self.redis_timeout,
+                )?)
+            }
+        };
+        let runtime = match stream {
+            Some(_) => {
+                Some(tokio::runtime::Handle::try_current().map_err(|_| OpenError::no_runtime())?)
+            }
+            None => None,
+        };
+        let journal = Journal::open(&self.journal, self.window, self.journal_max_bytes)?;
+        let inner = Arc::new(Inner {
+            journal,
+            counters: Counters::with_stream(stream.is_some()),
+            stream,
+            budget: self.budget,
+            redis_timeout: self.redis_timeout,
+            wake: Arc::new(Notify::new()),
+            durability: Mutex::new(None),
+        });
+        if let Some(runtime) = runtime {
+            forwarder::start(&runtime, &inner);
+        }
+        Ok(Handoff { inner })
+    }
+}
+
+impl Service<AcceptedRecall> for Handoff {
+    type Response = Handed;
+    type Error = Unavailable;
+    type Future = Pin<Box<dyn Future<Output = Result<Handed, Unavailable>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Unavailable>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, recall: AcceptedRecall) -> Self::Future {
+        let entries = Entry::of(&recall, now_millis());
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move { inner.hand(entries).await })
+    }
+}
+
+impl Inner {
+    /// Makes `entries` durable within the budget: in the stream, or spilled to the journal, or
+    /// in the journal alone.
+    async fn hand(&self, entries: Vec<Entry>) -> Result<Handed, Unavailable> {
+        let start = Instant::now();
+        let Some(stream) = &self.stream else {
+            return self.to_journal(entries, Store::Journal, self.budget).await;
+        };
+        // While spilled entries wait, new ones queue behind them, so that the stream keeps
+        // the order of arrival.
+        if self.counters.backlog.load(Ordering::Relaxed) == 0 {
+            match tokio::time::timeout(self.redis_timeout, stream.append(&entries)).await {
+                Ok(Ok(outcomes)) => {
+                    self.stream_answered();
+                    let keys = entries.iter().map(|entry| entry.key.as_str());
+                    return Ok(self.handed(Store::Stream, keys, outcomes));
+                }
+                Ok(Err(error)) => self.stream_failed(&error.to_string()),
+                Err(_) => self.stream_failed("no answer within the Redis timeout"),
+            }
+        }
+        let left = self.budget.saturating_sub(start.elapsed());
+        let handed = self.to_journal(entries, Store::Spilled, left).await?;
+        let stored = handed.outcomes.len() - handed.count(Outcome::Duplicate);
+        let stored = u64::try_from(stored).unwrap_or(u64::MAX);
+        self.counters.spilled.fetch_add(stored, Ordering::Relaxed);
+        self.counters.backlog.fetch_add(stored, Ordering::Relaxed);
+        self.wake.notify_one();
+        Ok(handed)
+    }
+
+    async fn to_journal(
+        &self,
+        entries: Vec<Entry>,
+        store: Store,
+        budget: Duration,
+    ) -> Result<Handed, Unavailable> {
+        let keys: Vec<String> = entries.iter().map(|entry| entry.key.clone()).collect();
+        let why = match tokio::time::timeout(budget, self.journal.append(entries)).await {
+            Ok(Ok(outcomes)) => {
+                self.counters.journal(true);
+                return Ok(self.handed(store, keys.iter().map(String::as_str), outcomes));
+            }
+            Ok(Err(error)) => error.0,
+            Err(_) => "the journal did not commit within the budget".to_owned(),
+        };
+        self.counters.journal(false);
+        self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(
+            keys = %keys.join(" "),
+            cause = %why,
+            "recall store unavailable: the recall was answered 500 and not stored"
+        );
+        Err(Unavailable::new(keys))
+    }
+
+    /// Counts the outcomes and logs each conflict.
+    fn handed<'a>(
+        &self,
+        store: Store,
+        keys: impl Iterator<Item = &'a str>,
+        outcomes: Vec<Outcome>,
+    ) -> Handed {
+        self.counters.count(&outcomes);
+        for (key, outcome) in keys.zip(&outcomes) {
+            if *outcome == Outcome::Conflict {
+                conflict_logged(key, store);
+            }
+        }
+        Handed { store, outcomes }
+    }
+
+    pub(crate) fn stream_answered(&self) {
+        if self.counters.stream(true) {
+            tracing::info!("Redis answers again");
+        }
+    }
+
+    pub(crate) fn stream_failed(&self, why: &str) {
+        if self.counters.stream(false) {
+            tracing::warn!(
+                cause = why,
+                "Redis does not answer: recalls spill to the journal until it does"
+            );
+        }
+    }
+}
+
+/// The `WARN` event of a conflict.
+pub(crate) fn conflict_logged(key: &str, store: Store) {
+    tracing::warn!(
+        key = %key,
+        store = ?store,
+        "recall conflict: a message recalled again with other content; kept beside the first"
+    );
+}

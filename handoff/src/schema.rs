@@ -1,0 +1,83 @@
+//! The journal's SQLite schema, and how a connection to it is opened. The crate docs show the
+//! same schema to consumers in other languages; a test checks that the two agree.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::entry::FORMAT_VERSION;
+use crate::error::OpenError;
+
+/// The schema of format version 1, as the crate docs show it.
+pub(crate) const SCHEMA: &str = include_str!("schema.sql");
+
+/// How long a connection waits for another one's write lock before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens the journal at `path` for writing: creates it and its schema if it is new, and sets
+/// WAL with `synchronous=FULL`, so that a commit is on disk when it returns.
+pub(crate) fn open_for_writing(path: &Path) -> Result<Connection, OpenError> {
+    let fail = |source: rusqlite::Error| OpenError::journal(path, source);
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(fail)?;
+    connection.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(fail)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(OpenError::journal_format(
+            path,
+            format!("SQLite cannot use WAL for it (journal_mode is {mode})"),
+        ));
+    }
+    connection
+        .execute_batch("PRAGMA synchronous = FULL")
+        .map_err(fail)?;
+    let version: u32 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(fail)?;
+    match version {
+        0 => {
+            let create = format!(
+                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {FORMAT_VERSION}; COMMIT;"
+            );
+            connection.execute_batch(&create).map_err(fail)?;
+        }
+        FORMAT_VERSION => {}
+        newer => {
+            return Err(OpenError::journal_format(
+                path,
+                format!("its format is version {newer}; this build reads {FORMAT_VERSION}"),
+            ))
+        }
+    }
+    Ok(connection)
+}
+
+/// Opens an existing journal for a consumer: reading never blocks the writer (WAL), and
+/// marking entries done waits for the writer's lock at most [`BUSY_TIMEOUT`].
+pub(crate) fn open_for_reading(path: &Path) -> Result<Connection, OpenError> {
+    let fail = |source: rusqlite::Error| OpenError::journal(path, source);
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(fail)?;
+    connection.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
+    let version: u32 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(fail)?;
+    if version != FORMAT_VERSION {
+        return Err(OpenError::journal_format(
+            path,
+            format!("its format is version {version}; this build reads {FORMAT_VERSION}"),
+        ));
+    }
+    Ok(connection)
+}

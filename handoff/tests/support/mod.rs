@@ -1,0 +1,281 @@
+//! What the handoff's tests share: recalls, a handoff on a fresh journal, a `redis-server` of
+//! the test's own that it can kill, pause and restart, and a capture of the log.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tower::ServiceExt;
+use tower_tim_recall::{AcceptedRecall, GroupRecall, OneToOneRecall, RecalledMessage};
+use tower_tim_recall_handoff::{
+    Handed, Handoff, HandoffBuilder, JournalReader, StoredEntry, Unavailable,
+};
+
+pub const APP: u64 = 1400000000;
+pub const GROUP: &str = "@TGS#2J4SZEAEL";
+
+/// A group recall of `seqs` by `operator`, with the body the layer would hand over.
+pub fn recall(seqs: &[u32], operator: &str) -> AcceptedRecall {
+    let messages = seqs.iter().map(|&seq| RecalledMessage::new(seq, None));
+    let mut event = GroupRecall::new(APP, GROUP, messages);
+    event.operator_account = Some(operator.to_owned());
+    let body = serde_json::json!({
+        "CallbackCommand": "Group.CallbackAfterRecallMsg",
+        "Operator_Account": operator,
+        "GroupId": GROUP,
+        "MsgSeqList": seqs.iter().map(|seq| serde_json::json!({"MsgSeq": seq})).collect::<Vec<_>>(),
+        "Unmodelled": "kept",
+    });
+    AcceptedRecall::new(event.into(), Bytes::from(body.to_string()))
+}
+
+/// A one-to-one recall of `msg_key`.
+pub fn one_to_one(msg_key: &str) -> AcceptedRecall {
+    let event = OneToOneRecall::new(APP, "jared", "Jonh", msg_key);
+    AcceptedRecall::new(event.into(), Bytes::from_static(b"{}"))
+}
+
+/// The dedup key of group message `seq`, as entries carry it.
+pub fn key(seq: u32) -> String {
+    format!(r#"{{"Group":{{"SdkAppid":{APP},"GroupId":"{GROUP}","TopicId":null,"MsgSeq":{seq}}}}}"#)
+}
+
+/// Hands `recall` to `handoff` as the layer does.
+pub async fn hand(handoff: &Handoff, recall: AcceptedRecall) -> Result<Handed, Unavailable> {
+    handoff.clone().oneshot(recall).await
+}
+
+/// A temporary directory with a journal path in it.
+pub struct Dir {
+    dir: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn journal(&self) -> PathBuf {
+        self.dir.path().join("journal.db")
+    }
+
+    pub fn builder(&self) -> HandoffBuilder {
+        Handoff::builder(self.journal())
+    }
+
+    /// Every entry of the journal, in order.
+    pub fn entries(&self) -> Vec<StoredEntry> {
+        JournalReader::open(self.journal())
+            .expect("the journal opens")
+            .read_after(0, usize::MAX)
+            .expect("the journal reads")
+    }
+}
+
+/// The keys of `entries`, in order.
+pub fn keys_of<'a>(entries: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    entries.into_iter().cloned().collect()
+}
+
+/// A `redis-server` of the test's own, on a unix socket in a temporary directory, with its
+/// append-only file fsynced at every write (what the promise needs), so that a restart keeps
+/// what it acknowledged. Killed when dropped.
+pub struct RedisServer {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut server = Self { dir, child: None };
+        server.spawn();
+        server
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("redis.sock")
+    }
+
+    pub fn url(&self) -> String {
+        format!("unix://{}", self.socket().display())
+    }
+
+    fn spawn(&mut self) {
+        let _ = std::fs::remove_file(self.socket());
+        let child = Command::new("redis-server")
+            .args(["--port", "0", "--unixsocket"])
+            .arg(self.socket())
+            .args(["--dir"])
+            .arg(self.dir.path())
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ])
+            .args(["--maxmemory-policy", "noeviction"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!(
+                    "cannot start redis-server ({error}): these tests need it on the PATH; \
+                     install Debian's package redis-server"
+                )
+            });
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.ping() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("redis-server did not answer on {} within 10 s", self.url());
+    }
+
+    fn ping(&self) -> bool {
+        let Ok(client) = redis::Client::open(self.url()) else {
+            return false;
+        };
+        let Ok(mut connection) = client.get_connection_with_timeout(Duration::from_millis(200))
+        else {
+            return false;
+        };
+        redis::cmd("PING").query::<String>(&mut connection).is_ok()
+    }
+
+    /// A blocking connection, for the test's own look at the stream.
+    pub fn connection(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .expect("the URL parses")
+            .get_connection()
+            .expect("redis-server answers")
+    }
+
+    fn pid(&self) -> String {
+        self.child
+            .as_ref()
+            .expect("the server runs")
+            .id()
+            .to_string()
+    }
+
+    /// SIGKILL, and waits for the process to end.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same socket and directory.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// SIGSTOP: the server keeps its connections and answers nothing.
+    pub fn pause(&self) {
+        signal("-STOP", &self.pid());
+    }
+
+    /// SIGCONT.
+    pub fn resume(&self) {
+        signal("-CONT", &self.pid());
+    }
+
+    /// Each entry's `key` field in the stream, in order.
+    pub fn stream_keys(&self, stream: &str) -> Vec<String> {
+        let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(stream)
+            .arg("-")
+            .arg("+")
+            .query(&mut self.connection())
+            .expect("XRANGE answers");
+        entries
+            .ids
+            .iter()
+            .map(|entry| entry.get::<String>("key").expect("an entry has a key"))
+            .collect()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.resume();
+        }
+        self.kill();
+    }
+}
+
+fn signal(which: &str, pid: &str) {
+    let status = Command::new("kill")
+        .args([which, pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {which} {pid} failed");
+}
+
+/// Waits until `done` holds, for at most `limit`.
+pub async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    done()
+}
+
+/// The log lines written while a capture is the thread's default subscriber.
+#[derive(Clone, Default)]
+pub struct Logs {
+    lines: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Logs {
+    /// Captures every event of this thread (a current-thread runtime's tasks included) until
+    /// the guard is dropped.
+    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .without_time()
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.lines.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
