@@ -185,6 +185,12 @@ impl HandoffBuilder {
         if self.budget.is_zero() {
             return Err(OpenError::setting("the budget must not be zero"));
         }
+        let runtime = match &self.redis {
+            Some(_) => {
+                Some(tokio::runtime::Handle::try_current().map_err(|_| OpenError::no_runtime())?)
+            }
+            None => None,
+        };
         let stream = match &self.redis {
             None => None,
             Some(url) => {
@@ -201,12 +207,6 @@ impl HandoffBuilder {
                     self.redis_timeout,
                 )?)
             }
-        };
-        let runtime = match stream {
-            Some(_) => {
-                Some(tokio::runtime::Handle::try_current().map_err(|_| OpenError::no_runtime())?)
-            }
-            None => None,
         };
         let journal = Journal::open(&self.journal, self.window, self.journal_max_bytes)?;
         let inner = Arc::new(Inner {

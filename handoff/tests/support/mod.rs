@@ -93,12 +93,23 @@ pub fn keys_of<'a>(entries: impl IntoIterator<Item = &'a String>) -> Vec<String>
 pub struct RedisServer {
     dir: tempfile::TempDir,
     child: Option<Child>,
+    settings: Vec<String>,
 }
 
 impl RedisServer {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// A server with `settings` after the defaults (`--appendonly no`, say).
+    pub fn start_with(settings: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut server = Self { dir, child: None };
+        let settings = settings.iter().map(|&setting| setting.to_owned()).collect();
+        let mut server = Self {
+            dir,
+            child: None,
+            settings,
+        };
         server.spawn();
         server
     }
@@ -127,6 +138,7 @@ impl RedisServer {
                 "",
             ])
             .args(["--maxmemory-policy", "noeviction"])
+            .args(&self.settings)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -147,15 +159,15 @@ impl RedisServer {
         panic!("redis-server did not answer on {} within 10 s", self.url());
     }
 
+    /// Whether the server answers (a refused password is an answer).
     fn ping(&self) -> bool {
-        let Ok(client) = redis::Client::open(self.url()) else {
+        use std::io::Read;
+        let Ok(mut socket) = std::os::unix::net::UnixStream::connect(self.socket()) else {
             return false;
         };
-        let Ok(mut connection) = client.get_connection_with_timeout(Duration::from_millis(200))
-        else {
-            return false;
-        };
-        redis::cmd("PING").query::<String>(&mut connection).is_ok()
+        let _ = socket.set_read_timeout(Some(Duration::from_millis(200)));
+        let mut answer = [0u8; 1];
+        socket.write_all(b"PING\r\n").is_ok() && socket.read(&mut answer).is_ok_and(|n| n == 1)
     }
 
     /// A blocking connection, for the test's own look at the stream.
