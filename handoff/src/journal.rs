@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use tokio::sync::oneshot;
 
 use crate::entry::{now_millis, Entry};
@@ -212,12 +212,13 @@ impl Writer {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(store_error)?;
         let mut outcomes = Vec::new();
+        let mut statements = Statements::prepare(&transaction).map_err(store_error)?;
         for command in batch {
             match command {
                 Command::Append { entries, .. } => {
                     let appended = entries
                         .iter()
-                        .map(|entry| append_one(&transaction, entry, now, cutoff))
+                        .map(|entry| statements.append(entry, now, cutoff))
                         .collect::<rusqlite::Result<Vec<_>>>()
                         .map_err(store_error)?;
                     outcomes.push(appended);
@@ -233,6 +234,7 @@ impl Writer {
                 Command::Unforwarded { .. } => {}
             }
         }
+        drop(statements);
         if purge {
             transaction
                 .execute("DELETE FROM claims WHERE claimed < ?1", [cutoff])
@@ -247,51 +249,54 @@ impl Writer {
     }
 }
 
-/// Claims `entry`'s key within the window and stores it unless it is a duplicate.
-fn append_one(
-    transaction: &Transaction<'_>,
-    entry: &Entry,
-    now: u64,
-    cutoff: u64,
-) -> rusqlite::Result<Outcome> {
-    let mut same = transaction
-        .prepare_cached("SELECT 1 FROM claims WHERE key = ?1 AND content = ?2 AND claimed >= ?3")?;
-    if same
-        .query_row(params![entry.key, entry.content, cutoff], |_| Ok(()))
-        .optional()?
-        .is_some()
-    {
-        return Ok(Outcome::Duplicate);
+/// The statements of an append, prepared once per transaction.
+struct Statements<'t> {
+    claims: rusqlite::CachedStatement<'t>,
+    entry: rusqlite::CachedStatement<'t>,
+    claim: rusqlite::CachedStatement<'t>,
+}
+
+impl<'t> Statements<'t> {
+    fn prepare(transaction: &'t Transaction<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            claims: transaction
+                .prepare_cached("SELECT content FROM claims WHERE key = ?1 AND claimed >= ?2")?,
+            entry: transaction.prepare_cached(
+                "INSERT INTO entries (key, event, body, received, content, conflict) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?,
+            claim: transaction.prepare_cached(
+                "INSERT OR REPLACE INTO claims (key, content, claimed) VALUES (?1, ?2, ?3)",
+            )?,
+        })
     }
-    let mut other =
-        transaction.prepare_cached("SELECT 1 FROM claims WHERE key = ?1 AND claimed >= ?2")?;
-    let conflict = other
-        .query_row(params![entry.key, cutoff], |_| Ok(()))
-        .optional()?
-        .is_some();
-    transaction
-        .prepare_cached(
-            "INSERT INTO entries (key, event, body, received, content, conflict) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
+
+    /// Claims `entry`'s key within the window and stores it unless it is a duplicate.
+    fn append(&mut self, entry: &Entry, now: u64, cutoff: u64) -> rusqlite::Result<Outcome> {
+        let mut claimed = false;
+        let mut rows = self.claims.query(params![entry.key, cutoff])?;
+        while let Some(row) = rows.next()? {
+            if row.get_ref(0)?.as_str()? == entry.content {
+                return Ok(Outcome::Duplicate);
+            }
+            claimed = true;
+        }
+        drop(rows);
+        self.entry.execute(params![
             entry.key,
             entry.event,
             entry.body,
             entry.received,
             entry.content,
-            conflict
+            claimed
         ])?;
-    transaction
-        .prepare_cached(
-            "INSERT OR REPLACE INTO claims (key, content, claimed) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![entry.key, entry.content, now])?;
-    Ok(if conflict {
-        Outcome::Conflict
-    } else {
-        Outcome::New
-    })
+        self.claim.execute(params![entry.key, entry.content, now])?;
+        Ok(if claimed {
+            Outcome::Conflict
+        } else {
+            Outcome::New
+        })
+    }
 }
 
 fn unforwarded(connection: &Connection, limit: usize) -> rusqlite::Result<Vec<Spilled>> {
