@@ -71,8 +71,11 @@ async fn pass(inner: &Inner) -> Pass {
         inner.counters.backlog.store(0, Ordering::Relaxed);
         return Pass::Idle;
     }
-    let entries = spilled.iter().map(|spilled| &spilled.entry);
-    match tokio::time::timeout(inner.redis_timeout, stream.append(entries)).await {
+    let entries = spilled
+        .iter()
+        .map(|spilled| spilled.entry.clone())
+        .collect();
+    match tokio::time::timeout(inner.redis_timeout, stream.append(Arc::new(entries))).await {
         Ok(Ok(outcomes)) => {
             inner.stream_answered();
             for (spilled, outcome) in spilled.iter().zip(&outcomes) {

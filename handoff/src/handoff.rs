@@ -136,7 +136,7 @@ impl HandoffBuilder {
     }
 
     /// The stream's name, [`DEFAULT_STREAM`] unless set. Claims are kept under
-    /// `NAME:claim:KEY`.
+    /// `NAME:claim:KEY` (the first content) and `NAME:conflicts:KEY` (the others).
     pub fn stream(mut self, name: impl Into<String>) -> Self {
         self.stream = name.into();
         self
@@ -251,8 +251,10 @@ impl Inner {
         };
         // While spilled entries wait, new ones queue behind them, so that the stream keeps
         // the order of arrival.
+        let entries = Arc::new(entries);
         if self.counters.backlog.load(Ordering::Relaxed) == 0 {
-            match tokio::time::timeout(self.redis_timeout, stream.append(&entries)).await {
+            let sent = stream.append(Arc::clone(&entries));
+            match tokio::time::timeout(self.redis_timeout, sent).await {
                 Ok(Ok(outcomes)) => {
                     self.stream_answered();
                     let keys = entries.iter().map(|entry| entry.key.as_str());
@@ -262,6 +264,8 @@ impl Inner {
                 Err(_) => self.stream_failed("no answer within the Redis timeout"),
             }
         }
+        // The batcher may still hold them, if Redis did not answer in time.
+        let entries = Arc::try_unwrap(entries).unwrap_or_else(|shared| shared.as_ref().clone());
         let left = self.budget.saturating_sub(start.elapsed());
         let handed = self.to_journal(entries, Store::Spilled, left).await?;
         let stored = handed.outcomes.len() - handed.count(Outcome::Duplicate);

@@ -132,7 +132,8 @@
 //! again) or the stream. When Redis first answers, the handoff reads these settings
 //! (`CONFIG GET`) and logs at `WARN` what each one that weakens the promise means
 //! ([`Handoff::durability_warnings`]); it does not refuse to run. Claims are kept under
-//! `STREAM:claim:KEY`, with the dedup window as their expiry. The script touches keys that
+//! `STREAM:claim:KEY` (the first content) and `STREAM:conflicts:KEY` (the others), with the
+//! dedup window as their expiry. The script touches keys that
 //! are not in one hash slot: use a single Redis server (with replicas), not Redis Cluster.
 //!
 //! # Metrics

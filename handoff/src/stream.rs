@@ -1,11 +1,14 @@
 //! The Redis stream: one atomic script per batch claims each key and appends the entries whose
-//! claims are new, over one multiplexed connection that concurrent recalls share.
+//! claims are new. A batcher sends what concurrent recalls queued while the previous script
+//! ran as the next script, over one multiplexed connection.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::Script;
+use redis::{RedisError, RedisResult, Script};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::entry::Entry;
 use crate::error::OpenError;
@@ -13,37 +16,53 @@ use crate::outcome::Outcome;
 
 /// Claims each entry's key and appends the entries whose claims are new, atomically.
 ///
-/// `KEYS[1]` is the stream, `KEYS[1 + i]` entry i's claim (a set of the contents seen for its
-/// key); `ARGV[1]` is the window in milliseconds, then five arguments per entry: key, content,
-/// event, body, received. It answers one status per entry: 0 new, 1 duplicate, 2 conflict.
+/// `KEYS[1]` is the stream; entry i has `KEYS[2i]`, its claim (the first content, set if
+/// absent with the window as expiry), and `KEYS[2i+1]`, the other contents seen for its key
+/// (conflicts). `ARGV[1]` is the window in milliseconds, then five arguments per entry: key,
+/// content, event, body, received. It answers one status per entry: 0 new, 1 duplicate,
+/// 2 conflict. The `v` field is the entry format's version.
 const CLAIM_AND_APPEND: &str = r"
 local out = {}
-for i = 2, #KEYS do
-  local a = 2 + (i - 2) * 5
-  local claim, content = KEYS[i], ARGV[a + 1]
-  if redis.call('SISMEMBER', claim, content) == 1 then
-    out[#out + 1] = 1
-  else
-    local fresh = redis.call('EXISTS', claim) == 0
-    redis.call('SADD', claim, content)
-    if fresh then redis.call('PEXPIRE', claim, ARGV[1]) end
-    redis.call('XADD', KEYS[1], '*', 'v', '1', 'key', ARGV[a], 'event', ARGV[a + 2],
-      'body', ARGV[a + 3], 'received', ARGV[a + 4], 'conflict', fresh and '0' or '1')
-    out[#out + 1] = fresh and 0 or 2
+for i = 1, (#KEYS - 1) / 2 do
+  local claim, others = KEYS[2 * i], KEYS[2 * i + 1]
+  local a = 2 + (i - 1) * 5
+  local content = ARGV[a + 1]
+  local status = 0
+  if not redis.call('SET', claim, content, 'NX', 'PX', ARGV[1]) then
+    if redis.call('GET', claim) == content or redis.call('SADD', others, content) == 0 then
+      status = 1
+    else
+      status = 2
+      if redis.call('PTTL', others) < 0 then redis.call('PEXPIRE', others, ARGV[1]) end
+    end
   end
+  if status ~= 1 then
+    redis.call('XADD', KEYS[1], '*', 'v', '1', 'key', ARGV[a], 'event', ARGV[a + 2],
+      'body', ARGV[a + 3], 'received', ARGV[a + 4], 'conflict', status == 2 and '1' or '0')
+  end
+  out[i] = status
 end
 return out
 ";
 
-/// Where the stream is: a Redis server, a stream name, and the names of its claims.
+/// The most entries one script call takes.
+const MAX_BATCH: usize = 256;
+/// The most recalls waiting for the batcher; past it, a recall spills at once.
+const QUEUE: usize = 4096;
+
+/// A recall's entries waiting for the batcher, and where their outcomes go.
+struct Job {
+    entries: Arc<Vec<Entry>>,
+    reply: oneshot::Sender<RedisResult<Vec<Outcome>>>,
+}
+
+/// The stream: appends go to its batcher.
 #[derive(Clone)]
 pub(crate) struct Stream {
+    jobs: mpsc::Sender<Job>,
     connection: ConnectionManager,
-    script: Script,
-    name: String,
-    claim_prefix: String,
-    window_ms: u64,
-    address: String,
+    name: Arc<str>,
+    address: Arc<str>,
 }
 
 impl fmt::Debug for Stream {
@@ -96,7 +115,8 @@ impl fmt::Debug for Target {
 
 impl Stream {
     /// A stream on `target`, connected lazily: a Redis that is down now is not an error.
-    /// Every request fails after `timeout` without an answer.
+    /// Every request fails after `timeout` without an answer. Starts the batcher on the
+    /// current tokio runtime; it stops once every clone is dropped.
     pub(crate) fn new(
         target: &Target,
         name: &str,
@@ -113,13 +133,19 @@ impl Stream {
             .set_max_delay(Duration::from_millis(500));
         let connection = ConnectionManager::new_lazy_with_config(target.client(), config)
             .map_err(|_| OpenError::redis_url("the connection could not be set up"))?;
-        Ok(Self {
-            connection,
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let batcher = Batcher {
+            connection: connection.clone(),
             script: Script::new(CLAIM_AND_APPEND),
             name: name.to_owned(),
-            claim_prefix: format!("{name}:claim:"),
             window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
-            address: target.address(),
+        };
+        tokio::spawn(batcher.run(queue));
+        Ok(Self {
+            jobs,
+            connection,
+            name: name.into(),
+            address: target.address().into(),
         })
     }
 
@@ -138,17 +164,72 @@ impl Stream {
         self.connection.clone()
     }
 
-    /// Claims and appends `entries` in one script call: each entry's outcome, in order.
-    pub(crate) async fn append<'a, I>(&self, entries: I) -> redis::RedisResult<Vec<Outcome>>
-    where
-        I: IntoIterator<Item = &'a Entry>,
-    {
+    /// Claims and appends `entries` in the batcher's next script call: each entry's outcome,
+    /// in order.
+    pub(crate) async fn append(&self, entries: Arc<Vec<Entry>>) -> RedisResult<Vec<Outcome>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, outcomes) = oneshot::channel();
+        let stopped =
+            || RedisError::from((redis::ErrorKind::Client, "the batcher is busy or stopped"));
+        self.jobs
+            .try_send(Job { entries, reply })
+            .map_err(|_| stopped())?;
+        outcomes.await.map_err(|_| stopped())?
+    }
+}
+
+/// Sends the queued recalls' entries, one script call at a time: what arrives while a call is
+/// on its way goes into the next one together.
+struct Batcher {
+    connection: ConnectionManager,
+    script: Script,
+    name: String,
+    window_ms: u64,
+}
+
+impl Batcher {
+    async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+        while let Some(first) = queue.recv().await {
+            let mut count = first.entries.len();
+            let mut jobs = vec![first];
+            while count < MAX_BATCH {
+                let Ok(job) = queue.try_recv() else { break };
+                count += job.entries.len();
+                jobs.push(job);
+            }
+            // A recall whose caller stopped waiting has spilled already.
+            jobs.retain(|job| !job.reply.is_closed());
+            if jobs.is_empty() {
+                continue;
+            }
+            match self.call(&jobs).await {
+                Ok(statuses) => {
+                    let mut statuses = statuses.into_iter();
+                    for job in jobs {
+                        let outcomes = statuses.by_ref().take(job.entries.len()).collect();
+                        let _ = job.reply.send(Ok(outcomes));
+                    }
+                }
+                Err(error) => {
+                    for job in jobs {
+                        let _ = job.reply.send(Err(error.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One script call for every entry of `jobs`.
+    async fn call(&mut self, jobs: &[Job]) -> RedisResult<Vec<Outcome>> {
         let mut invocation = self.script.key(&self.name);
         invocation.arg(self.window_ms);
         let mut count = 0;
-        for entry in entries {
+        for entry in jobs.iter().flat_map(|job| job.entries.iter()) {
             invocation
-                .key(format!("{}{}", self.claim_prefix, entry.key))
+                .key(format!("{}:claim:{}", self.name, entry.key))
+                .key(format!("{}:conflicts:{}", self.name, entry.key))
                 .arg(&entry.key)
                 .arg(&entry.content)
                 .arg(&entry.event)
@@ -156,13 +237,9 @@ impl Stream {
                 .arg(entry.received);
             count += 1;
         }
-        if count == 0 {
-            return Ok(Vec::new());
-        }
-        let mut connection = self.connection.clone();
-        let statuses: Vec<u8> = invocation.invoke_async(&mut connection).await?;
+        let statuses: Vec<u8> = invocation.invoke_async(&mut self.connection).await?;
         if statuses.len() != count {
-            return Err(redis::RedisError::from((
+            return Err(RedisError::from((
                 redis::ErrorKind::Client,
                 "the claim script answered another number of statuses than entries",
             )));
