@@ -49,7 +49,11 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let apps = if args.apps.is_empty() { vec![1400000000] } else { args.apps };
+    let apps = if args.apps.is_empty() {
+        vec![1400000000]
+    } else {
+        args.apps
+    };
 
     // The handoff: a Result, never a panic (an unopenable journal, a malformed URL).
     let mut handoff = Handoff::builder(&args.journal);

@@ -172,6 +172,15 @@ fn recall(seq: u32) -> AcceptedRecall {
     AcceptedRecall::new(event.into(), Bytes::from(body))
 }
 
+/// One kind at one caller count: each round's figures.
+struct Row {
+    kind: Kind,
+    callers: usize,
+    per_second: Vec<f64>,
+    p50_ms: Vec<f64>,
+    p99_ms: Vec<f64>,
+}
+
 struct Figures {
     per_second: f64,
     p50: Duration,
@@ -226,10 +235,16 @@ async fn main() {
     if !args.kinds.is_empty() {
         kinds.retain(|kind| args.kinds.iter().any(|name| name == kind.name()));
     }
-    let mut results: Vec<(Kind, usize, Vec<f64>, Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut results: Vec<Row> = Vec::new();
     for &kind in &kinds {
         for &callers in &args.callers {
-            results.push((kind, callers, Vec::new(), Vec::new(), Vec::new()));
+            results.push(Row {
+                kind,
+                callers,
+                per_second: Vec::new(),
+                p50_ms: Vec::new(),
+                p99_ms: Vec::new(),
+            });
         }
     }
     let mut run_number = 0;
@@ -251,23 +266,24 @@ async fn main() {
                 );
                 let row = results
                     .iter_mut()
-                    .find(|row| row.0 == kind && row.1 == callers)
+                    .find(|row| row.kind == kind && row.callers == callers)
                     .unwrap();
-                row.2.push(figures.per_second);
-                row.3.push(figures.p50.as_secs_f64() * 1e3);
-                row.4.push(figures.p99.as_secs_f64() * 1e3);
+                row.per_second.push(figures.per_second);
+                row.p50_ms.push(figures.p50.as_secs_f64() * 1e3);
+                row.p99_ms.push(figures.p99.as_secs_f64() * 1e3);
             }
         }
     }
     println!("| store | callers | recalls/s | p50 ms | p99 ms |");
     println!("| --- | ---: | ---: | ---: | ---: |");
-    for (kind, callers, per_second, p50, p99) in &mut results {
+    for row in &mut results {
         println!(
-            "| {} | {callers} | {:.0} | {:.2} | {:.2} |",
-            kind.name(),
-            median(per_second),
-            median(p50),
-            median(p99)
+            "| {} | {} | {:.0} | {:.2} | {:.2} |",
+            row.kind.name(),
+            row.callers,
+            median(&mut row.per_second),
+            median(&mut row.p50_ms),
+            median(&mut row.p99_ms)
         );
     }
     let _ = std::fs::remove_dir_all(&args.dir);
