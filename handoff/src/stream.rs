@@ -16,31 +16,34 @@ use crate::outcome::Outcome;
 
 /// Claims each entry's key and appends the entries whose claims are new, atomically.
 ///
-/// `KEYS[1]` is the stream; entry i has `KEYS[2i]`, its claim (the first content, set if
-/// absent with the window as expiry), and `KEYS[2i+1]`, the other contents seen for its key
-/// (conflicts). `ARGV[1]` is the window in milliseconds, then five arguments per entry: key,
-/// content, event, body, received. It answers one status per entry: 0 new, 1 duplicate,
+/// `KEYS[1]` is the stream. `ARGV[1]` and `ARGV[2]` are the prefixes of the claims (a key's
+/// first content, set if absent with the window as expiry) and of the conflicts (the other
+/// contents seen for a key), `ARGV[3]` the window in milliseconds, then five arguments per
+/// entry: key, content, event, body, received. The claims and conflicts are named from the
+/// keys inside the script, so a call carries each key once; it therefore needs one Redis
+/// server, not a Redis Cluster. It answers one status per entry: 0 new, 1 duplicate,
 /// 2 conflict. The `v` field is the entry format's version.
 const CLAIM_AND_APPEND: &str = r"
+local claims, conflicts, window = ARGV[1], ARGV[2], ARGV[3]
 local out = {}
-for i = 1, (#KEYS - 1) / 2 do
-  local claim, others = KEYS[2 * i], KEYS[2 * i + 1]
-  local a = 2 + (i - 1) * 5
-  local content = ARGV[a + 1]
+for i = 4, #ARGV, 5 do
+  local key, content = ARGV[i], ARGV[i + 1]
+  local claim = claims .. key
   local status = 0
-  if not redis.call('SET', claim, content, 'NX', 'PX', ARGV[1]) then
+  if not redis.call('SET', claim, content, 'NX', 'PX', window) then
+    local others = conflicts .. key
     if redis.call('GET', claim) == content or redis.call('SADD', others, content) == 0 then
       status = 1
     else
       status = 2
-      if redis.call('PTTL', others) < 0 then redis.call('PEXPIRE', others, ARGV[1]) end
+      if redis.call('PTTL', others) < 0 then redis.call('PEXPIRE', others, window) end
     end
   end
   if status ~= 1 then
-    redis.call('XADD', KEYS[1], '*', 'v', '1', 'key', ARGV[a], 'event', ARGV[a + 2],
-      'body', ARGV[a + 3], 'received', ARGV[a + 4], 'conflict', status == 2 and '1' or '0')
+    redis.call('XADD', KEYS[1], '*', 'v', '1', 'key', key, 'event', ARGV[i + 2],
+      'body', ARGV[i + 3], 'received', ARGV[i + 4], 'conflict', status == 2 and '1' or '0')
   end
-  out[i] = status
+  out[#out + 1] = status
 end
 return out
 ";
@@ -181,7 +184,9 @@ impl Stream {
 }
 
 /// Sends the queued recalls' entries, one script call at a time: what arrives while a call is
-/// on its way goes into the next one together.
+/// on its way goes into the next one together. (Two or three calls in flight measured no
+/// better: Redis runs scripts one after the other, with an fsync of its append-only file
+/// between them.)
 struct Batcher {
     connection: ConnectionManager,
     script: Script,
@@ -190,8 +195,9 @@ struct Batcher {
 }
 
 impl Batcher {
-    async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+    async fn run(self, mut queue: mpsc::Receiver<Job>) {
         while let Some(first) = queue.recv().await {
+            // What arrived while the last call was under way goes into this one.
             let mut count = first.entries.len();
             let mut jobs = vec![first];
             while count < MAX_BATCH {
@@ -204,32 +210,38 @@ impl Batcher {
             if jobs.is_empty() {
                 continue;
             }
-            match self.call(&jobs).await {
-                Ok(statuses) => {
-                    let mut statuses = statuses.into_iter();
-                    for job in jobs {
-                        let outcomes = statuses.by_ref().take(job.entries.len()).collect();
-                        let _ = job.reply.send(Ok(outcomes));
-                    }
+            self.answer(jobs).await;
+        }
+    }
+
+    /// Sends `jobs` in one script call, and answers each with its entries' outcomes.
+    async fn answer(&self, jobs: Vec<Job>) {
+        match self.call(&jobs).await {
+            Ok(statuses) => {
+                let mut statuses = statuses.into_iter();
+                for job in jobs {
+                    let outcomes = statuses.by_ref().take(job.entries.len()).collect();
+                    let _ = job.reply.send(Ok(outcomes));
                 }
-                Err(error) => {
-                    for job in jobs {
-                        let _ = job.reply.send(Err(error.clone()));
-                    }
+            }
+            Err(error) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(error.clone()));
                 }
             }
         }
     }
 
     /// One script call for every entry of `jobs`.
-    async fn call(&mut self, jobs: &[Job]) -> RedisResult<Vec<Outcome>> {
+    async fn call(&self, jobs: &[Job]) -> RedisResult<Vec<Outcome>> {
         let mut invocation = self.script.key(&self.name);
-        invocation.arg(self.window_ms);
+        invocation
+            .arg(format!("{}:claim:", self.name))
+            .arg(format!("{}:conflicts:", self.name))
+            .arg(self.window_ms);
         let mut count = 0;
         for entry in jobs.iter().flat_map(|job| job.entries.iter()) {
             invocation
-                .key(format!("{}:claim:{}", self.name, entry.key))
-                .key(format!("{}:conflicts:{}", self.name, entry.key))
                 .arg(&entry.key)
                 .arg(&entry.content)
                 .arg(&entry.event)
@@ -237,7 +249,8 @@ impl Batcher {
                 .arg(entry.received);
             count += 1;
         }
-        let statuses: Vec<u8> = invocation.invoke_async(&mut self.connection).await?;
+        let mut connection = self.connection.clone();
+        let statuses: Vec<u8> = invocation.invoke_async(&mut connection).await?;
         if statuses.len() != count {
             return Err(RedisError::from((
                 redis::ErrorKind::Client,
