@@ -7,10 +7,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use http_body_util::{BodyExt, Full};
-use tower::{service_fn, Layer, ServiceExt};
-use tower_tim_recall::testing::Callback;
-use tower_tim_recall::{GroupRecall, RecallLayer, RecalledMessage};
+use tower_tim_recall::RecalledMessage;
 use tower_tim_recall_handoff::{Handoff, JournalReader, Outcome, Store};
 
 use support::*;
@@ -345,32 +342,6 @@ fn a_journal_that_cannot_be_opened_is_an_error_naming_it() {
         .unwrap_err();
     assert_eq!(error.to_string(), "the dedup window must not be zero");
 }
-
-/// The layer in acknowledge mode with `handoff`, answering `callback`: status and body.
-async fn through_the_layer(handoff: Handoff, callback: Callback) -> (StatusCode, String) {
-    let layer = RecallLayer::new([APP], ["token"])
-        .unwrap()
-        .acknowledge(handoff);
-    let inner = service_fn(|_request: http::Request<_>| async {
-        Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(bytes::Bytes::new())))
-    });
-    let response = layer
-        .layer(inner)
-        .oneshot(callback.signed("token").request::<Full<bytes::Bytes>>())
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(body.to_vec()).unwrap())
-}
-
-fn group_callback(seqs: &[u32]) -> Callback {
-    let messages = seqs.iter().map(|&seq| RecalledMessage::new(seq, None));
-    Callback::new(GroupRecall::new(APP, GROUP, messages))
-}
-
-const UNAVAILABLE: &str =
-    r#"{"ActionStatus":"FAIL","ErrorInfo":"recall store unavailable","ErrorCode":500}"#;
 
 #[tokio::test]
 async fn through_the_layer_ok_comes_once_the_entry_is_stored() {

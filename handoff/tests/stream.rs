@@ -415,6 +415,41 @@ async fn no_password_in_debug_errors_or_logs() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_and_the_journal_full_the_answer_is_500_and_nothing_is_lost() {
+    let mut redis = RedisServer::start();
+    let dir = Dir::new();
+    let handoff = dir
+        .builder()
+        .redis(redis.url())
+        .journal_max_bytes(64 * 1024)
+        .open()
+        .unwrap();
+    let (status, _) = through_the_layer(handoff.clone(), group_callback(&[1])).await;
+    assert_eq!(status, http::StatusCode::OK);
+    redis.kill();
+    let mut seq = 1;
+    let refused = loop {
+        seq += 1;
+        let (status, body) = through_the_layer(handoff.clone(), group_callback(&[seq])).await;
+        if status != http::StatusCode::OK || seq > 10_000 {
+            break (status, body);
+        }
+    };
+    assert_eq!(
+        refused,
+        (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            UNAVAILABLE.to_owned()
+        )
+    );
+    assert_eq!(handoff.stats().unavailable, 1);
+    // Every recall answered OK reaches the stream once Redis is back; the refused one not.
+    redis.restart();
+    let answered: Vec<String> = (1..seq).map(key).collect();
+    forwarded_each_key_once(&handoff, &redis, &dir, &answered).await;
+}
+
 #[test]
 fn a_handoff_with_redis_outside_a_runtime_is_an_error() {
     let dir = Dir::new();

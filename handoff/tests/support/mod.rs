@@ -9,8 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tower::ServiceExt;
-use tower_tim_recall::{AcceptedRecall, GroupRecall, OneToOneRecall, RecalledMessage};
+use http::StatusCode;
+use http_body_util::{BodyExt, Full};
+use tower::{service_fn, Layer, ServiceExt};
+use tower_tim_recall::testing::Callback;
+use tower_tim_recall::{AcceptedRecall, GroupRecall, OneToOneRecall, RecallLayer, RecalledMessage};
 use tower_tim_recall_handoff::{
     Handed, Handoff, HandoffBuilder, JournalReader, StoredEntry, Unavailable,
 };
@@ -48,6 +51,32 @@ pub fn key(seq: u32) -> String {
 pub async fn hand(handoff: &Handoff, recall: AcceptedRecall) -> Result<Handed, Unavailable> {
     handoff.clone().oneshot(recall).await
 }
+
+/// The layer in acknowledge mode with `handoff`, answering `callback`: status and body.
+pub async fn through_the_layer(handoff: Handoff, callback: Callback) -> (StatusCode, String) {
+    let layer = RecallLayer::new([APP], ["token"])
+        .unwrap()
+        .acknowledge(handoff);
+    let inner = service_fn(|_request: http::Request<_>| async {
+        Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+    });
+    let response = layer
+        .layer(inner)
+        .oneshot(callback.signed("token").request::<Full<Bytes>>())
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+pub fn group_callback(seqs: &[u32]) -> Callback {
+    let messages = seqs.iter().map(|&seq| RecalledMessage::new(seq, None));
+    Callback::new(GroupRecall::new(APP, GROUP, messages))
+}
+
+pub const UNAVAILABLE: &str =
+    r#"{"ActionStatus":"FAIL","ErrorInfo":"recall store unavailable","ErrorCode":500}"#;
 
 /// A temporary directory with a journal path in it.
 pub struct Dir {
