@@ -38,8 +38,9 @@ struct Args {
     /// The journal: the destination, or with --redis the spill.
     #[arg(long, default_value = "tim-recall.db")]
     journal: PathBuf,
-    /// A Redis server whose stream is the destination (redis://[user:password@]host:port).
-    #[arg(long)]
+    /// A Redis server whose stream is the destination (redis://[user:password@]host:port); or
+    /// TIM_RECALL_REDIS, which `ps` does not show.
+    #[arg(long, env = "TIM_RECALL_REDIS", hide_env_values = true)]
     redis: Option<String>,
     /// The stream's name.
     #[arg(long, default_value = tower_tim_recall_handoff::DEFAULT_STREAM)]

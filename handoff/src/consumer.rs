@@ -43,22 +43,25 @@ impl StreamEntry {
         serde_json::from_str(&self.event).map_err(|error| ConsumerError::entry(error.to_string()))
     }
 
-    fn from_stream(entry: &StreamId) -> Result<Self, ConsumerError> {
+    fn from_stream(entry: &StreamId) -> Result<Self, MalformedEntry> {
+        let malformed = |reason: String| MalformedEntry {
+            id: entry.id.clone(),
+            reason,
+        };
         let text = |field: &str| {
             entry
                 .get::<String>(field)
-                .ok_or_else(|| ConsumerError::entry(format!("{} has no field {field}", entry.id)))
+                .ok_or_else(|| malformed(format!("no field {field}")))
         };
         let version = text("v")?;
         if version != FORMAT_VERSION.to_string() {
-            return Err(ConsumerError::entry(format!(
-                "{} is of format version {version}; this build reads {FORMAT_VERSION}",
-                entry.id
+            return Err(malformed(format!(
+                "format version {version}; this build reads {FORMAT_VERSION}"
             )));
         }
-        let received = text("received")?.parse().map_err(|_| {
-            ConsumerError::entry(format!("{}'s received is not a number", entry.id))
-        })?;
+        let received = text("received")?
+            .parse()
+            .map_err(|_| malformed("received is not a number".to_owned()))?;
         Ok(Self {
             id: entry.id.clone(),
             key: text("key")?,
@@ -69,6 +72,29 @@ impl StreamEntry {
         })
     }
 }
+
+/// A stream entry that is not an entry of this format (another writer's, or of a newer
+/// version): delivered with its ID, so that the consumer can set it aside and acknowledge it
+/// instead of reading it again forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MalformedEntry {
+    /// The stream's ID of the entry.
+    pub id: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for MalformedEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "stream entry {}: {}", self.id, self.reason)
+    }
+}
+
+impl std::error::Error for MalformedEntry {}
+
+/// What a read delivers: each entry, or why it is not one of this format.
+pub type Delivered = Result<StreamEntry, MalformedEntry>;
 
 /// A member of a consumer group on the stream: it reads new entries, acknowledges them, and
 /// claims the entries another member read and left unacknowledged (it crashed). Delivery is at
@@ -83,13 +109,21 @@ impl StreamEntry {
 ///     StreamConsumer::connect("redis://127.0.0.1:6379", "tim:recalls", "archive", "archive-1").await?;
 /// loop {
 ///     // What a crashed member left for more than a minute, then what is new.
-///     let mut entries = consumer.claim_stale(Duration::from_secs(60), 100).await?;
-///     entries.extend(consumer.read(100, Duration::from_secs(5)).await?);
-///     for entry in &entries {
-///         // Apply the recall, idempotently by entry.key.
-///         let _event = entry.event()?;
+///     let mut delivered = consumer.claim_stale(Duration::from_secs(60), 100).await?;
+///     delivered.extend(consumer.read(100, Duration::from_secs(5)).await?);
+///     let mut done = Vec::new();
+///     for delivery in delivered {
+///         match delivery {
+///             Ok(entry) => {
+///                 // Apply the recall, idempotently by entry.key.
+///                 let _event = entry.event()?;
+///                 done.push(entry.id);
+///             }
+///             // Not an entry of this format: set it aside (log it), and acknowledge it.
+///             Err(malformed) => done.push(malformed.id),
+///         }
 ///     }
-///     let ids: Vec<&str> = entries.iter().map(|entry| entry.id.as_str()).collect();
+///     let ids: Vec<&str> = done.iter().map(String::as_str).collect();
 ///     consumer.ack(&ids).await?;
 /// }
 /// # }
@@ -124,7 +158,7 @@ impl StreamConsumer {
         group: &str,
         consumer: &str,
     ) -> Result<Self, ConsumerError> {
-        let target = Target::parse(url).map_err(|error| ConsumerError::entry(error.to_string()))?;
+        let target = Target::parse(url)?;
         // No response timeout: a read waits as long as its `block` says.
         let config = AsyncConnectionConfig::new().set_response_timeout(None);
         let mut connection = target
@@ -150,12 +184,12 @@ impl StreamConsumer {
     ///
     /// # Errors
     ///
-    /// A [`ConsumerError`] when Redis fails or an entry is malformed.
+    /// A [`ConsumerError`] when Redis fails.
     pub async fn read(
         &mut self,
         count: usize,
         block: Duration,
-    ) -> Result<Vec<StreamEntry>, ConsumerError> {
+    ) -> Result<Vec<Delivered>, ConsumerError> {
         let block = usize::try_from(block.as_millis())
             .unwrap_or(usize::MAX)
             .max(1);
@@ -171,7 +205,7 @@ impl StreamConsumer {
             .into_iter()
             .flat_map(|reply| reply.keys)
             .flat_map(|key| key.ids);
-        ids.map(|id| StreamEntry::from_stream(&id)).collect()
+        Ok(ids.map(|id| StreamEntry::from_stream(&id)).collect())
     }
 
     /// Acknowledges the entries with these IDs: the group never hands them out again.
@@ -192,12 +226,12 @@ impl StreamConsumer {
     ///
     /// # Errors
     ///
-    /// A [`ConsumerError`] when Redis fails or an entry is malformed.
+    /// A [`ConsumerError`] when Redis fails.
     pub async fn claim_stale(
         &mut self,
         min_idle: Duration,
         count: usize,
-    ) -> Result<Vec<StreamEntry>, ConsumerError> {
+    ) -> Result<Vec<Delivered>, ConsumerError> {
         let min_idle = u64::try_from(min_idle.as_millis()).unwrap_or(u64::MAX);
         let options = StreamAutoClaimOptions::default().count(count);
         let reply: StreamAutoClaimReply = self
@@ -211,6 +245,6 @@ impl StreamConsumer {
                 options,
             )
             .await?;
-        reply.claimed.iter().map(StreamEntry::from_stream).collect()
+        Ok(reply.claimed.iter().map(StreamEntry::from_stream).collect())
     }
 }

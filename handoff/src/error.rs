@@ -152,6 +152,7 @@ pub struct ConsumerError {
 
 #[derive(Debug)]
 enum ConsumerWhat {
+    Open(OpenError),
     Sqlite(rusqlite::Error),
     Redis(redis::RedisError),
     Entry(String),
@@ -161,6 +162,14 @@ impl ConsumerError {
     pub(crate) fn entry(why: String) -> Self {
         Self {
             what: ConsumerWhat::Entry(why),
+        }
+    }
+}
+
+impl From<OpenError> for ConsumerError {
+    fn from(error: OpenError) -> Self {
+        Self {
+            what: ConsumerWhat::Open(error),
         }
     }
 }
@@ -184,6 +193,7 @@ impl From<redis::RedisError> for ConsumerError {
 impl fmt::Display for ConsumerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.what {
+            ConsumerWhat::Open(error) => error.fmt(f),
             ConsumerWhat::Sqlite(error) => write!(f, "journal: {error}"),
             ConsumerWhat::Redis(error) => write!(f, "redis: {error}"),
             ConsumerWhat::Entry(why) => write!(f, "malformed entry: {why}"),
@@ -194,6 +204,7 @@ impl fmt::Display for ConsumerError {
 impl Error for ConsumerError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match &self.what {
+            ConsumerWhat::Open(error) => Some(error),
             ConsumerWhat::Sqlite(error) => Some(error),
             ConsumerWhat::Redis(error) => Some(error),
             ConsumerWhat::Entry(_) => None,

@@ -68,6 +68,8 @@ async fn pass(inner: &Inner) -> Pass {
         return Pass::Failed;
     };
     if spilled.is_empty() {
+        // A spill that commits after this read and before this store is counted again by the
+        // pass its wake-up starts.
         inner.counters.backlog.store(0, Ordering::Relaxed);
         return Pass::Idle;
     }
@@ -100,11 +102,12 @@ async fn pass(inner: &Inner) -> Pass {
         return Pass::Failed;
     }
     inner.counters.forwarded.fetch_add(moved, Ordering::Relaxed);
-    let left = inner.counters.backlog.load(Ordering::Relaxed);
-    inner
+    let _ = inner
         .counters
         .backlog
-        .store(left.saturating_sub(moved), Ordering::Relaxed);
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            Some(left.saturating_sub(moved))
+        });
     Pass::Moved
 }
 

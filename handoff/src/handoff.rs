@@ -30,6 +30,10 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(10 * 60);
 pub const DEFAULT_BUDGET: Duration = Duration::from_millis(800);
 /// The default time Redis has to answer before a recall spills to the journal.
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// The longest dedup window a handoff takes.
+pub const MAX_WINDOW: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// The longest budget a handoff takes: the answer must reach Tencent within its two seconds.
+pub const MAX_BUDGET: Duration = Duration::from_secs(1);
 /// The default stream.
 pub const DEFAULT_STREAM: &str = "tim:recalls";
 
@@ -142,15 +146,16 @@ impl HandoffBuilder {
         self
     }
 
-    /// How long a key is remembered, [`DEFAULT_WINDOW`] unless set: a recall of a key stored
-    /// earlier within the window is a duplicate (same content) or a conflict (other content).
+    /// How long a key is remembered, [`DEFAULT_WINDOW`] unless set, at most [`MAX_WINDOW`]: a
+    /// recall of a key stored earlier within the window is a duplicate (same content) or a
+    /// conflict (other content).
     pub fn dedup_window(mut self, window: Duration) -> Self {
         self.window = window;
         self
     }
 
-    /// How long one recall may take to become durable, [`DEFAULT_BUDGET`] unless set; past it,
-    /// the answer is `recall store unavailable`.
+    /// How long one recall may take to become durable, [`DEFAULT_BUDGET`] unless set, at most
+    /// [`MAX_BUDGET`]; past it, the answer is `recall store unavailable`.
     pub fn budget(mut self, budget: Duration) -> Self {
         self.budget = budget;
         self
@@ -176,14 +181,18 @@ impl HandoffBuilder {
     /// # Errors
     ///
     /// An [`OpenError`] when the journal cannot be opened or is of another format, the Redis
-    /// URL is malformed, the stream name is empty, a duration is zero or the Redis timeout is
-    /// not shorter than the budget, or, with Redis, outside a tokio runtime.
+    /// URL is malformed, the stream name is empty, a duration is zero or past its maximum, the
+    /// Redis timeout is not shorter than the budget, or, with Redis, outside a tokio runtime.
     pub fn open(self) -> Result<Handoff, OpenError> {
-        if self.window.is_zero() {
-            return Err(OpenError::setting("the dedup window must not be zero"));
+        if self.window.is_zero() || self.window > MAX_WINDOW {
+            return Err(OpenError::setting(
+                "the dedup window must be more than zero and at most 7 days",
+            ));
         }
-        if self.budget.is_zero() {
-            return Err(OpenError::setting("the budget must not be zero"));
+        if self.budget.is_zero() || self.budget > MAX_BUDGET {
+            return Err(OpenError::setting(
+                "the budget must be more than zero and at most 1 s (Tencent waits 2 s for the whole answer)",
+            ));
         }
         let runtime = match &self.redis {
             Some(_) => {
@@ -283,7 +292,9 @@ impl Inner {
         budget: Duration,
     ) -> Result<Handed, Unavailable> {
         let keys: Vec<String> = entries.iter().map(|entry| entry.key.clone()).collect();
-        let why = match tokio::time::timeout(budget, self.journal.append(entries)).await {
+        let spilled = store == Store::Spilled;
+        let appended = self.journal.append(entries, spilled);
+        let why = match tokio::time::timeout(budget, appended).await {
             Ok(Ok(outcomes)) => {
                 self.counters.journal(true);
                 return Ok(self.handed(store, keys.iter().map(String::as_str), outcomes));
@@ -296,7 +307,7 @@ impl Inner {
         tracing::error!(
             keys = %keys.join(" "),
             cause = %why,
-            "recall store unavailable: the recall was answered 500 and not stored"
+            "recall store unavailable: the recall is answered 500"
         );
         Err(Unavailable::new(keys))
     }

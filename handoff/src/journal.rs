@@ -18,6 +18,9 @@ use crate::schema;
 
 /// The most commands one transaction takes: under a flood, a commit stays short.
 const MAX_BATCH: usize = 4096;
+/// The most commands waiting for the writer; past it (a disk that hangs), a recall is refused
+/// at once instead of waiting out its budget in a queue that only grows.
+const QUEUE: usize = 65_536;
 /// How often the claims older than the window are purged.
 const PURGE_EVERY_MS: u64 = 1_000;
 
@@ -37,6 +40,7 @@ pub(crate) struct Spilled {
 enum Command {
     Append {
         entries: Vec<Entry>,
+        spilled: bool,
         reply: oneshot::Sender<Result<Vec<Outcome>, StoreError>>,
     },
     Forwarded {
@@ -58,7 +62,7 @@ pub(crate) struct Journal {
 
 #[derive(Debug)]
 struct Shared {
-    commands: mpsc::Sender<Command>,
+    commands: mpsc::SyncSender<Command>,
     path: PathBuf,
     commits: Arc<AtomicU64>,
 }
@@ -82,7 +86,7 @@ impl Journal {
                 .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
                 .map_err(|error| OpenError::journal(path, error))?;
         }
-        let (commands, queue) = mpsc::channel();
+        let (commands, queue) = mpsc::sync_channel(QUEUE);
         let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
         let commits = Arc::new(AtomicU64::new(0));
         let writer = Writer {
@@ -118,9 +122,19 @@ impl Journal {
     }
 
     /// Stores `entries` in the next transaction, and resolves once it is committed: each
-    /// entry's outcome, in order.
-    pub(crate) async fn append(&self, entries: Vec<Entry>) -> Result<Vec<Outcome>, StoreError> {
-        self.ask(|reply| Command::Append { entries, reply }).await
+    /// entry's outcome, in order. `spilled` entries are for the stream: the forwarder moves
+    /// them there.
+    pub(crate) async fn append(
+        &self,
+        entries: Vec<Entry>,
+        spilled: bool,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        self.ask(|reply| Command::Append {
+            entries,
+            spilled,
+            reply,
+        })
+        .await
     }
 
     /// Marks spilled entries as forwarded to the stream.
@@ -143,8 +157,11 @@ impl Journal {
         let stopped = || StoreError("the journal's writer has stopped".to_owned());
         self.shared
             .commands
-            .send(command(reply))
-            .map_err(|_| stopped())?;
+            .try_send(command(reply))
+            .map_err(|error| match error {
+                mpsc::TrySendError::Full(_) => StoreError("the journal's queue is full".to_owned()),
+                mpsc::TrySendError::Disconnected(_) => stopped(),
+            })?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -215,10 +232,12 @@ impl Writer {
         let mut statements = Statements::prepare(&transaction).map_err(store_error)?;
         for command in batch {
             match command {
-                Command::Append { entries, .. } => {
+                Command::Append {
+                    entries, spilled, ..
+                } => {
                     let appended = entries
                         .iter()
-                        .map(|entry| statements.append(entry, now, cutoff))
+                        .map(|entry| statements.append(entry, *spilled, now, cutoff))
                         .collect::<rusqlite::Result<Vec<_>>>()
                         .map_err(store_error)?;
                     outcomes.push(appended);
@@ -238,6 +257,13 @@ impl Writer {
         if purge {
             transaction
                 .execute("DELETE FROM claims WHERE claimed < ?1", [cutoff])
+                .map_err(store_error)?;
+            // A spilled entry is the stream's once forwarded: the journal keeps it for a window.
+            transaction
+                .execute(
+                    "DELETE FROM entries WHERE forwarded IS NOT NULL AND forwarded < ?1",
+                    [cutoff],
+                )
                 .map_err(store_error)?;
         }
         transaction.commit().map_err(store_error)?;
@@ -262,8 +288,8 @@ impl<'t> Statements<'t> {
             claims: transaction
                 .prepare_cached("SELECT content FROM claims WHERE key = ?1 AND claimed >= ?2")?,
             entry: transaction.prepare_cached(
-                "INSERT INTO entries (key, event, body, received, content, conflict) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO entries (key, event, body, received, content, conflict, spilled) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?,
             claim: transaction.prepare_cached(
                 "INSERT OR REPLACE INTO claims (key, content, claimed) VALUES (?1, ?2, ?3)",
@@ -272,7 +298,13 @@ impl<'t> Statements<'t> {
     }
 
     /// Claims `entry`'s key within the window and stores it unless it is a duplicate.
-    fn append(&mut self, entry: &Entry, now: u64, cutoff: u64) -> rusqlite::Result<Outcome> {
+    fn append(
+        &mut self,
+        entry: &Entry,
+        spilled: bool,
+        now: u64,
+        cutoff: u64,
+    ) -> rusqlite::Result<Outcome> {
         let mut claimed = false;
         let mut rows = self.claims.query(params![entry.key, cutoff])?;
         while let Some(row) = rows.next()? {
@@ -288,7 +320,8 @@ impl<'t> Statements<'t> {
             entry.body,
             entry.received,
             entry.content,
-            claimed
+            claimed,
+            spilled
         ])?;
         self.claim.execute(params![entry.key, entry.content, now])?;
         Ok(if claimed {
@@ -302,7 +335,7 @@ impl<'t> Statements<'t> {
 fn unforwarded(connection: &Connection, limit: usize) -> rusqlite::Result<Vec<Spilled>> {
     let mut select = connection.prepare_cached(
         "SELECT position, key, event, body, received, content, conflict FROM entries \
-         WHERE forwarded IS NULL ORDER BY position LIMIT ?1",
+         WHERE spilled = 1 AND forwarded IS NULL ORDER BY position LIMIT ?1",
     )?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = select.query_map([limit], |row| {

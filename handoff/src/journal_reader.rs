@@ -26,6 +26,9 @@ pub struct StoredEntry {
     pub received: u64,
     /// Whether the key was stored before with other content.
     pub conflict: bool,
+    /// Whether it was written while Redis did not answer, for the forwarder to move to the
+    /// stream.
+    pub spilled: bool,
     /// When the forwarder moved it to the Redis stream, in Unix milliseconds.
     pub forwarded: Option<u64>,
     /// When a consumer marked it done, in Unix milliseconds.
@@ -50,13 +53,14 @@ impl StoredEntry {
             body: row.get(3)?,
             received: row.get(4)?,
             conflict: row.get(5)?,
-            forwarded: row.get(6)?,
-            done: row.get(7)?,
+            spilled: row.get(6)?,
+            forwarded: row.get(7)?,
+            done: row.get(8)?,
         })
     }
 }
 
-const COLUMNS: &str = "position, key, event, body, received, conflict, forwarded, done";
+const COLUMNS: &str = "position, key, event, body, received, conflict, spilled, forwarded, done";
 
 /// A consumer of the journal, on a connection of its own: it reads entries in order, from a
 /// position or from what is not marked done yet, and marks entries done. Reading never blocks

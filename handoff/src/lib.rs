@@ -117,12 +117,25 @@
 //!
 //! # The journal's schema
 //!
-//! Entries are never deleted by the handoff; claims older than the dedup window are purged.
-//! Delete what every consumer is done with (`DELETE FROM entries WHERE done IS NOT NULL`) as
-//! your retention asks. A journal on a network file system is not supported (SQLite's WAL
+//! Claims older than the dedup window are purged. In the journal alone, entries are never
+//! deleted by the handoff: delete what every consumer is done with (`DELETE FROM entries
+//! WHERE done IS NOT NULL`) as your retention asks. As a spill, an entry is marked `spilled`,
+//! and deleted once it has been forwarded for a dedup window; a journal that was the
+//! destination and becomes a spill keeps its entries (they are not forwarded), and a spill
+//! that becomes the destination keeps what it had not forwarded, for its consumers. A journal on a network file system is not supported (SQLite's WAL
 //! needs shared memory on one machine).
 //!
 #![doc = concat!("```sql\n", include_str!("schema.sql"), "```")]
+//!
+//! The stream is never trimmed by the handoff: once every group has acknowledged an entry, trim
+//! up to it (`XTRIM tim:recalls MINID <id>`) as your retention asks.
+//!
+//! # What the claims cannot absorb
+//!
+//! A spilled entry whose script ran in Redis but whose answer was lost (a timeout) is sent
+//! again by the forwarder, and the claim makes it a duplicate. If Redis stays away longer than
+//! the dedup window, the claim has expired when the forwarder sends it again, and the entry is
+//! in the stream twice. Consumers are idempotent by `key` for that reason too.
 //!
 //! # Redis's own durability
 //!
@@ -157,12 +170,13 @@ mod schema;
 mod stats;
 mod stream;
 
-pub use consumer::{StreamConsumer, StreamEntry};
+pub use consumer::{Delivered, MalformedEntry, StreamConsumer, StreamEntry};
 pub use durability::DurabilityWarning;
 pub use entry::{Entry, FORMAT_VERSION};
 pub use error::{ConsumerError, OpenError, Unavailable};
 pub use handoff::{
     Handoff, HandoffBuilder, DEFAULT_BUDGET, DEFAULT_REDIS_TIMEOUT, DEFAULT_STREAM, DEFAULT_WINDOW,
+    MAX_BUDGET, MAX_WINDOW,
 };
 pub use journal_reader::{JournalReader, StoredEntry};
 pub use outcome::{Handed, Outcome, Store};

@@ -23,25 +23,37 @@ use crate::outcome::Outcome;
 /// keys inside the script, so a call carries each key once; it therefore needs one Redis
 /// server, not a Redis Cluster. It answers one status per entry: 0 new, 1 duplicate,
 /// 2 conflict. The `v` field is the entry format's version.
+///
+/// It decides from reads, then appends, then claims: Redis keeps what a script wrote before an
+/// error, so a failed `XADD` must leave no claim behind (the spilled entry's retry would then
+/// be taken for a duplicate). A claim that fails after its append leaves an entry without a
+/// claim: a later retry is stored again, which consumers absorb by key; nothing is lost. A
+/// key's conflicts expire with its claim.
 const CLAIM_AND_APPEND: &str = r"
 local claims, conflicts, window = ARGV[1], ARGV[2], ARGV[3]
 local out = {}
 for i = 4, #ARGV, 5 do
   local key, content = ARGV[i], ARGV[i + 1]
   local claim = claims .. key
+  local others = conflicts .. key
+  local first = redis.call('GET', claim)
   local status = 0
-  if not redis.call('SET', claim, content, 'NX', 'PX', window) then
-    local others = conflicts .. key
-    if redis.call('GET', claim) == content or redis.call('SADD', others, content) == 0 then
+  if first then
+    if first == content or redis.call('SISMEMBER', others, content) == 1 then
       status = 1
     else
       status = 2
-      if redis.call('PTTL', others) < 0 then redis.call('PEXPIRE', others, window) end
     end
   end
   if status ~= 1 then
     redis.call('XADD', KEYS[1], '*', 'v', '1', 'key', key, 'event', ARGV[i + 2],
       'body', ARGV[i + 3], 'received', ARGV[i + 4], 'conflict', status == 2 and '1' or '0')
+  end
+  if status == 0 then
+    redis.call('SET', claim, content, 'PX', window)
+  elseif status == 2 then
+    redis.call('SADD', others, content)
+    redis.call('PEXPIRE', others, math.max(redis.call('PTTL', claim), 1))
   end
   out[#out + 1] = status
 end

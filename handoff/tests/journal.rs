@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use tower_tim_recall::RecalledMessage;
-use tower_tim_recall_handoff::{Handoff, JournalReader, Outcome, Store};
+use tower_tim_recall_handoff::{Handoff, JournalReader, Outcome, Store, MAX_BUDGET, MAX_WINDOW};
 
 use support::*;
 
@@ -331,16 +331,86 @@ fn a_journal_that_cannot_be_opened_is_an_error_naming_it() {
         .to_string()
         .ends_with("its format is version 2; this build reads 1"));
 
-    let error = Handoff::builder(dir.path().join("j.db"))
-        .budget(Duration::ZERO)
+    const BUDGET: &str = "the budget must be more than zero and at most 1 s (Tencent waits 2 s for the whole answer)";
+    const WINDOW: &str = "the dedup window must be more than zero and at most 7 days";
+    let settings = [
+        (
+            Handoff::builder(dir.path().join("j.db")).budget(Duration::ZERO),
+            BUDGET,
+        ),
+        (
+            Handoff::builder(dir.path().join("j.db")).budget(Duration::from_millis(1_001)),
+            BUDGET,
+        ),
+        (
+            Handoff::builder(dir.path().join("j.db")).dedup_window(Duration::ZERO),
+            WINDOW,
+        ),
+        (
+            Handoff::builder(dir.path().join("j.db"))
+                .dedup_window(MAX_WINDOW + Duration::from_secs(1)),
+            WINDOW,
+        ),
+    ];
+    for (builder, expected) in settings {
+        assert_eq!(builder.open().unwrap_err().to_string(), expected);
+    }
+    // Each bound itself is taken.
+    Handoff::builder(dir.path().join("j.db"))
+        .budget(MAX_BUDGET)
+        .dedup_window(MAX_WINDOW)
         .open()
-        .unwrap_err();
-    assert_eq!(error.to_string(), "the budget must not be zero");
-    let error = Handoff::builder(dir.path().join("j.db"))
-        .dedup_window(Duration::ZERO)
-        .open()
-        .unwrap_err();
-    assert_eq!(error.to_string(), "the dedup window must not be zero");
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recalls_that_arrive_while_a_commit_is_on_disk_share_the_next_one() {
+    let dir = Dir::new();
+    let handoff = dir.builder().budget(MAX_BUDGET).open().unwrap();
+    hand(&handoff, recall(&[0], "jared")).await.unwrap();
+    // Another connection holds the write lock: the writer's next commit waits on it, and
+    // everything sent meanwhile queues behind it.
+    let blocker = rusqlite::Connection::open(dir.journal()).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let before = handoff.stats().commits;
+    let tasks: Vec<_> = (1..=40u32)
+        .map(|seq| {
+            let handoff = handoff.clone();
+            tokio::spawn(async move { hand(&handoff, recall(&[seq], "jared")).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    blocker.execute_batch("ROLLBACK").unwrap();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().outcomes, [Outcome::New]);
+    }
+    // The first recall's commit waited on the lock; the 39 others share one more.
+    let commits = handoff.stats().commits - before;
+    assert!(commits <= 2, "{commits} commits for 40 recalls");
+    assert_eq!(dir.entries().len(), 41);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_alone_forwards_nothing_when_redis_is_added_later() {
+    let dir = Dir::new();
+    let handoff = dir.builder().open().unwrap();
+    hand(&handoff, recall(&[1, 2], "jared")).await.unwrap();
+    drop(handoff);
+    // The same journal becomes a spill: what it held as the destination stays there.
+    let redis = RedisServer::start();
+    let handoff = dir.builder().redis(redis.url()).open().unwrap();
+    hand(&handoff, recall(&[3], "jared")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        redis.stream_keys(tower_tim_recall_handoff::DEFAULT_STREAM),
+        [key(3)]
+    );
+    assert_eq!(handoff.stats().forwarded, 0);
+    let entries = dir.entries();
+    assert_eq!(entries.len(), 2);
+    assert!(entries
+        .iter()
+        .all(|entry| !entry.spilled && entry.forwarded.is_none()));
 }
 
 #[tokio::test]

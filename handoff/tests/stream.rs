@@ -112,7 +112,13 @@ async fn a_conflict_in_the_stream_is_kept_marked_and_logged() {
     let mut consumer = StreamConsumer::connect(&redis.url(), STREAM, "audit", "a1")
         .await
         .unwrap();
-    let entries = consumer.read(10, Duration::from_millis(100)).await.unwrap();
+    let entries = consumer
+        .read(10, Duration::from_millis(100))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>();
     let seen: Vec<(&str, bool)> = entries
         .iter()
         .map(|e| (e.key.as_str(), e.conflict))
@@ -270,7 +276,13 @@ async fn an_unread_entry_comes_back_to_the_group_and_an_acknowledged_one_never_d
     let mut crashed = StreamConsumer::connect(&redis.url(), STREAM, "archive", "crashed")
         .await
         .unwrap();
-    let read = crashed.read(10, Duration::from_millis(100)).await.unwrap();
+    let read = crashed
+        .read(10, Duration::from_millis(100))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>();
     assert_eq!(
         read.iter().map(|e| e.key.clone()).collect::<Vec<_>>(),
         [key(1), key(2)]
@@ -290,18 +302,27 @@ async fn an_unread_entry_comes_back_to_the_group_and_an_acknowledged_one_never_d
         .read(10, Duration::from_millis(50))
         .await
         .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
         .is_empty());
     // Not idle long enough yet: nothing to claim.
     assert!(next
         .claim_stale(Duration::from_secs(60), 10)
         .await
         .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
         .is_empty());
     tokio::time::sleep(Duration::from_millis(150)).await;
     let claimed = next
         .claim_stale(Duration::from_millis(100), 10)
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>();
     assert_eq!(
         claimed.iter().map(|e| e.key.clone()).collect::<Vec<_>>(),
         [key(2)]
@@ -312,6 +333,9 @@ async fn an_unread_entry_comes_back_to_the_group_and_an_acknowledged_one_never_d
         .claim_stale(Duration::from_millis(100), 10)
         .await
         .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
         .is_empty());
     // A new group reads everything from the start; the first group is done.
     let mut other = StreamConsumer::connect(&redis.url(), STREAM, "search", "s1")
@@ -322,11 +346,20 @@ async fn an_unread_entry_comes_back_to_the_group_and_an_acknowledged_one_never_d
             .read(10, Duration::from_millis(50))
             .await
             .unwrap()
+            .into_iter()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
             .len(),
         2
     );
     hand(&handoff, recall(&[3], "jared")).await.unwrap();
-    let new = next.read(10, Duration::from_millis(500)).await.unwrap();
+    let new = next
+        .read(10, Duration::from_millis(500))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>();
     assert_eq!(
         new.iter().map(|e| e.key.clone()).collect::<Vec<_>>(),
         [key(3)]
@@ -448,6 +481,211 @@ async fn with_redis_down_and_the_journal_full_the_answer_is_500_and_nothing_is_l
     redis.restart();
     let answered: Vec<String> = (1..seq).map(key).collect();
     forwarded_each_key_once(&handoff, &redis, &dir, &answered).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_spilling_the_same_recalls_during_a_pause_store_each_content_once() {
+    let redis = RedisServer::start();
+    let (one, two) = (Dir::new(), Dir::new());
+    let replicas = [
+        one.builder().redis(redis.url()).open().unwrap(),
+        two.builder().redis(redis.url()).open().unwrap(),
+    ];
+    // Before the pause, 0..4 by jared reach the stream.
+    hand(&replicas[0], recall(&[0, 1, 2, 3], "jared"))
+        .await
+        .unwrap();
+    redis.pause();
+    // During it, both replicas get the same recalls at once: retries of 0..4, new 4..8, and
+    // a forgery of 2 and 5; everything spills and is answered Ok.
+    let mut tasks = Vec::new();
+    for replica in &replicas {
+        for (seqs, who) in [
+            (vec![0, 1, 2, 3], "jared"),
+            (vec![4, 5, 6, 7], "jared"),
+            (vec![2, 5], "mallory"),
+        ] {
+            let replica = replica.clone();
+            tasks.push(tokio::spawn(async move {
+                hand(&replica, recall(&seqs, who)).await
+            }));
+        }
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().store, Store::Spilled);
+    }
+    redis.resume();
+    for (replica, dir) in replicas.iter().zip([&one, &two]) {
+        let forwarded = eventually(Duration::from_secs(20), || {
+            dir.entries().iter().all(|entry| entry.forwarded.is_some())
+        })
+        .await;
+        assert!(forwarded, "{:?}", replica.stats());
+    }
+    let mut consumer = StreamConsumer::connect(&redis.url(), STREAM, "check", "c")
+        .await
+        .unwrap();
+    let mut stored: Vec<(String, bool)> = consumer
+        .read(1000, Duration::from_millis(50))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .map(|entry| (entry.key, entry.conflict))
+        .collect();
+    stored.sort();
+    let mut expected: Vec<(String, bool)> = (0..8).map(|seq| (key(seq), false)).collect();
+    expected.extend([(key(2), true), (key(5), true)]);
+    expected.sort();
+    assert_eq!(stored, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_that_fails_at_its_append_leaves_no_claim_and_loses_nothing() {
+    let redis = RedisServer::start();
+    // Something else took the stream's name: XADD fails on a key of another type.
+    let _: () = redis::cmd("SET")
+        .arg(STREAM)
+        .arg("not a stream")
+        .query(&mut redis.connection())
+        .unwrap();
+    let dir = Dir::new();
+    let handoff = dir.builder().redis(redis.url()).open().unwrap();
+    let handed = hand(&handoff, recall(&[1, 2], "jared")).await.unwrap();
+    assert_eq!(handed.store, Store::Spilled);
+    let claims: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{STREAM}:*"))
+        .query(&mut redis.connection())
+        .unwrap();
+    assert!(claims.is_empty(), "a failed script left {claims:?}");
+    // Once the key is freed, the forwarder's retry is stored, not taken for a duplicate.
+    let _: () = redis::cmd("DEL")
+        .arg(STREAM)
+        .query(&mut redis.connection())
+        .unwrap();
+    forwarded_each_key_once(&handoff, &redis, &dir, &[key(1), key(2)]).await;
+}
+
+#[tokio::test]
+async fn a_claim_and_its_conflicts_expire_with_the_window() {
+    let redis = RedisServer::start();
+    let dir = Dir::new();
+    let window = Duration::from_millis(400);
+    let handoff = dir
+        .builder()
+        .redis(redis.url())
+        .dedup_window(window)
+        .open()
+        .unwrap();
+    assert_eq!(
+        hand(&handoff, recall(&[1], "jared"))
+            .await
+            .unwrap()
+            .outcomes,
+        [Outcome::New]
+    );
+    assert_eq!(
+        hand(&handoff, recall(&[1], "mallory"))
+            .await
+            .unwrap()
+            .outcomes,
+        [Outcome::Conflict]
+    );
+    let ttl = |name: String| -> i64 {
+        redis::cmd("PTTL")
+            .arg(name)
+            .query(&mut redis.connection())
+            .unwrap()
+    };
+    let (claim, conflicts) = (
+        ttl(format!("{STREAM}:claim:{}", key(1))),
+        ttl(format!("{STREAM}:conflicts:{}", key(1))),
+    );
+    assert!(claim > 0 && claim <= 400, "{claim}");
+    assert!(
+        conflicts > 0 && conflicts <= claim,
+        "the conflicts outlive the claim: {conflicts} > {claim}"
+    );
+    tokio::time::sleep(window + Duration::from_millis(100)).await;
+    // Past the window the key is new again, whoever recalls it.
+    assert_eq!(
+        hand(&handoff, recall(&[1], "mallory"))
+            .await
+            .unwrap()
+            .outcomes,
+        [Outcome::New]
+    );
+    assert_eq!(redis.stream_keys(STREAM), [key(1), key(1), key(1)]);
+}
+
+#[tokio::test]
+async fn an_entry_of_another_format_is_delivered_as_malformed_with_its_id() {
+    let redis = RedisServer::start();
+    let dir = Dir::new();
+    let handoff = dir.builder().redis(redis.url()).open().unwrap();
+    let foreign: String = redis::cmd("XADD")
+        .arg(STREAM)
+        .arg("*")
+        .arg("v")
+        .arg("2")
+        .arg("key")
+        .arg("k")
+        .query(&mut redis.connection())
+        .unwrap();
+    hand(&handoff, recall(&[1], "jared")).await.unwrap();
+    let mut consumer = StreamConsumer::connect(&redis.url(), STREAM, "g", "c")
+        .await
+        .unwrap();
+    let delivered = consumer.read(10, Duration::from_millis(50)).await.unwrap();
+    assert_eq!(delivered.len(), 2);
+    let malformed = delivered[0].as_ref().unwrap_err();
+    assert_eq!(malformed.id, foreign);
+    assert_eq!(malformed.reason, "format version 2; this build reads 1");
+    assert_eq!(delivered[1].as_ref().unwrap().key, key(1));
+}
+
+#[tokio::test]
+async fn a_refused_password_over_tcp_is_never_shown() {
+    let (logs, _guard) = Logs::capture();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _redis = RedisServer::start_with(&[
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--requirepass",
+        "right-horse-battery",
+    ]);
+    let dir = Dir::new();
+    let handoff = dir
+        .builder()
+        .redis(format!("redis://:hunter2-staple@127.0.0.1:{port}/0"))
+        .open()
+        .unwrap();
+    assert_eq!(
+        hand(&handoff, recall(&[1], "jared")).await.unwrap().store,
+        Store::Spilled
+    );
+    let text = logs.text();
+    assert!(text.contains("Redis does not answer"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(!format!("{handoff:?}").contains("hunter2"));
+    let error = StreamConsumer::connect(
+        &format!("redis://:hunter2-staple@127.0.0.1:{port}"),
+        STREAM,
+        "g",
+        "c",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        !format!("{error} {error:?}").contains("hunter2"),
+        "{error:?}"
+    );
 }
 
 #[test]

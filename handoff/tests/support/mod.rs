@@ -284,39 +284,68 @@ pub async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool
     done()
 }
 
-/// The log lines written while a capture is the thread's default subscriber.
+/// The log lines written on this thread while a capture is alive.
+///
+/// One global subscriber for the whole test binary writes each event to the capture of the
+/// thread that emitted it (a current-thread runtime's tasks run on the test's thread). A
+/// subscriber per thread (`set_default`) is not enough when tests run in parallel: tracing
+/// caches a callsite's interest across threads, and an event can be skipped on one thread
+/// because no subscriber wanted it on another.
 #[derive(Clone, Default)]
 pub struct Logs {
     lines: Arc<Mutex<Vec<u8>>>,
 }
 
-impl Logs {
-    /// Captures every event of this thread (a current-thread runtime's tasks included) until
-    /// the guard is dropped.
-    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Self::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::INFO)
-            .with_ansi(false)
-            .without_time()
-            .with_writer(move || writer.clone())
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Logs>> = const { std::cell::RefCell::new(None) };
+}
 
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.lines.lock().unwrap()).into_owned()
+/// Ends the capture of its thread when dropped.
+pub struct Capturing(());
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| capture.borrow_mut().take());
     }
 }
 
-impl Write for Logs {
+/// Where the global subscriber writes: the emitting thread's capture, or nowhere.
+struct ToCapture;
+
+impl Write for ToCapture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.lines.lock().unwrap().extend_from_slice(bytes);
+        CAPTURE.with(|capture| {
+            if let Some(logs) = capture.borrow().as_ref() {
+                logs.lines.lock().unwrap().extend_from_slice(bytes);
+            }
+        });
         Ok(bytes.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+impl Logs {
+    /// Captures every event this thread emits until the guard is dropped.
+    pub fn capture() -> (Self, Capturing) {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::INFO)
+                .with_ansi(false)
+                .without_time()
+                .with_writer(|| ToCapture)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        });
+        let logs = Self::default();
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some(logs.clone()));
+        (logs, Capturing(()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap()).into_owned()
     }
 }
