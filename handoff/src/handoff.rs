@@ -255,12 +255,12 @@ impl Inner {
     /// in the journal alone.
     async fn hand(&self, entries: Vec<Entry>) -> Result<Handed, Unavailable> {
         let start = Instant::now();
+        let entries = Arc::new(entries);
         let Some(stream) = &self.stream else {
             return self.to_journal(entries, Store::Journal, self.budget).await;
         };
         // While spilled entries wait, new ones queue behind them, so that the stream keeps
         // the order of arrival.
-        let entries = Arc::new(entries);
         if self.counters.backlog.load(Ordering::Relaxed) == 0 {
             let sent = stream.append(Arc::clone(&entries));
             match tokio::time::timeout(self.redis_timeout, sent).await {
@@ -273,8 +273,6 @@ impl Inner {
                 Err(_) => self.stream_failed("no answer within the Redis timeout"),
             }
         }
-        // The batcher may still hold them, if Redis did not answer in time.
-        let entries = Arc::try_unwrap(entries).unwrap_or_else(|shared| shared.as_ref().clone());
         let left = self.budget.saturating_sub(start.elapsed());
         let handed = self.to_journal(entries, Store::Spilled, left).await?;
         let stored = handed.outcomes.len() - handed.count(Outcome::Duplicate);
@@ -287,7 +285,7 @@ impl Inner {
 
     async fn to_journal(
         &self,
-        entries: Vec<Entry>,
+        entries: Arc<Vec<Entry>>,
         store: Store,
         budget: Duration,
     ) -> Result<Handed, Unavailable> {

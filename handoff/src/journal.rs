@@ -39,7 +39,7 @@ pub(crate) struct Spilled {
 
 enum Command {
     Append {
-        entries: Vec<Entry>,
+        entries: Arc<Vec<Entry>>,
         spilled: bool,
         reply: oneshot::Sender<Result<Vec<Outcome>, StoreError>>,
     },
@@ -126,7 +126,7 @@ impl Journal {
     /// them there.
     pub(crate) async fn append(
         &self,
-        entries: Vec<Entry>,
+        entries: Arc<Vec<Entry>>,
         spilled: bool,
     ) -> Result<Vec<Outcome>, StoreError> {
         self.ask(|reply| Command::Append {

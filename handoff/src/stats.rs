@@ -9,7 +9,8 @@ use crate::outcome::Outcome;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Entries stored as new.
+    /// Entries stored as new (a spilled entry as the journal decided; the stream's claims
+    /// decide again when it is forwarded).
     pub new: u64,
     /// Entries not stored again: retries of a stored message.
     pub duplicate: u64,
