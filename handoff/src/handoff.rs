@@ -289,19 +289,20 @@ impl Inner {
         store: Store,
         budget: Duration,
     ) -> Result<Handed, Unavailable> {
-        let keys: Vec<String> = entries.iter().map(|entry| entry.key.clone()).collect();
         let spilled = store == Store::Spilled;
-        let appended = self.journal.append(entries, spilled);
+        let appended = self.journal.append(Arc::clone(&entries), spilled);
         let why = match tokio::time::timeout(budget, appended).await {
             Ok(Ok(outcomes)) => {
                 self.counters.journal(true);
-                return Ok(self.handed(store, keys.iter().map(String::as_str), outcomes));
+                let keys = entries.iter().map(|entry| entry.key.as_str());
+                return Ok(self.handed(store, keys, outcomes));
             }
             Ok(Err(error)) => error.0,
             Err(_) => "the journal did not commit within the budget".to_owned(),
         };
         self.counters.journal(false);
         self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
+        let keys: Vec<String> = entries.iter().map(|entry| entry.key.clone()).collect();
         tracing::error!(
             keys = %keys.join(" "),
             cause = %why,
