@@ -9,8 +9,8 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 
 use crate::durability;
-use crate::handoff::{conflict_logged, Inner};
 use crate::outcome::{Outcome, Store};
+use crate::router::{conflict_logged, Router};
 
 /// The most entries one script call forwards.
 const BATCH: usize = 64;
@@ -32,15 +32,15 @@ enum Pass {
 
 /// Starts the forwarder and the check of Redis's durability settings. Both stop once every
 /// clone of the handoff is dropped.
-pub(crate) fn start(runtime: &Handle, inner: &Arc<Inner>) {
-    runtime.spawn(forward(Arc::downgrade(inner)));
-    runtime.spawn(check_durability(Arc::downgrade(inner)));
+pub(crate) fn start(runtime: &Handle, router: &Arc<Router>) {
+    runtime.spawn(forward(Arc::downgrade(router)));
+    runtime.spawn(check_durability(Arc::downgrade(router)));
 }
 
-async fn forward(inner: Weak<Inner>) {
+async fn forward(router: Weak<Router>) {
     let mut backoff = MIN_BACKOFF;
     loop {
-        let Some(strong) = inner.upgrade() else {
+        let Some(strong) = router.upgrade() else {
             return;
         };
         let pass = pass(&strong).await;
@@ -60,26 +60,26 @@ async fn forward(inner: Weak<Inner>) {
     }
 }
 
-async fn pass(inner: &Inner) -> Pass {
-    let Some(stream) = &inner.stream else {
+async fn pass(router: &Router) -> Pass {
+    let Some(stream) = &router.stream else {
         return Pass::Idle;
     };
-    let Ok(spilled) = inner.journal.unforwarded(BATCH).await else {
+    let Ok(spilled) = router.journal.unforwarded(BATCH).await else {
         return Pass::Failed;
     };
     if spilled.is_empty() {
         // A spill that commits after this read and before this store is counted again by the
         // pass its wake-up starts.
-        inner.counters.backlog.store(0, Ordering::Relaxed);
+        router.counters.backlog.store(0, Ordering::Relaxed);
         return Pass::Idle;
     }
     let entries = spilled
         .iter()
         .map(|spilled| spilled.entry.clone())
         .collect();
-    match tokio::time::timeout(inner.redis_timeout, stream.append(Arc::new(entries))).await {
+    match tokio::time::timeout(router.redis_timeout, stream.append(Arc::new(entries))).await {
         Ok(Ok(outcomes)) => {
-            inner.stream_answered();
+            router.stream_answered();
             for (spilled, outcome) in spilled.iter().zip(&outcomes) {
                 if *outcome == Outcome::Conflict && !spilled.conflict {
                     conflict_logged(&spilled.entry.key, Store::Stream);
@@ -87,22 +87,25 @@ async fn pass(inner: &Inner) -> Pass {
             }
         }
         Ok(Err(error)) => {
-            inner.stream_failed(&error.to_string());
+            router.stream_failed(&error.to_string());
             return Pass::Failed;
         }
         Err(_) => {
-            inner.stream_failed("no answer within the Redis timeout");
+            router.stream_failed("no answer within the Redis timeout");
             return Pass::Failed;
         }
     }
     let positions: Vec<i64> = spilled.iter().map(|spilled| spilled.position).collect();
     let moved = u64::try_from(positions.len()).unwrap_or(u64::MAX);
-    if inner.journal.mark_forwarded(positions).await.is_err() {
+    if router.journal.mark_forwarded(positions).await.is_err() {
         // The entries are in the stream; the next pass sends them again as duplicates.
         return Pass::Failed;
     }
-    inner.counters.forwarded.fetch_add(moved, Ordering::Relaxed);
-    let _ = inner
+    router
+        .counters
+        .forwarded
+        .fetch_add(moved, Ordering::Relaxed);
+    let _ = router
         .counters
         .backlog
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
@@ -113,10 +116,10 @@ async fn pass(inner: &Inner) -> Pass {
 
 /// Reads Redis's durability settings once it first answers, and logs each one that weakens
 /// the promise at `WARN`.
-async fn check_durability(inner: Weak<Inner>) {
+async fn check_durability(router: Weak<Router>) {
     let mut backoff = MIN_BACKOFF;
     loop {
-        let Some(strong) = inner.upgrade() else {
+        let Some(strong) = router.upgrade() else {
             return;
         };
         let Some(stream) = &strong.stream else { return };

@@ -5,10 +5,9 @@ use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use tower_service::Service;
@@ -19,7 +18,8 @@ use crate::entry::{now_millis, Entry};
 use crate::error::{OpenError, Unavailable};
 use crate::forwarder;
 use crate::journal::Journal;
-use crate::outcome::{Handed, Outcome, Store};
+use crate::outcome::Handed;
+use crate::router::Router;
 use crate::stats::{Counters, Stats};
 use crate::stream::{Stream, Target};
 
@@ -45,25 +45,15 @@ pub const DEFAULT_STREAM: &str = "tim:recalls";
 /// stores and the entry format.
 #[derive(Clone)]
 pub struct Handoff {
-    inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) journal: Journal,
-    pub(crate) stream: Option<Stream>,
-    budget: Duration,
-    pub(crate) redis_timeout: Duration,
-    pub(crate) counters: Counters,
-    pub(crate) wake: Arc<Notify>,
-    pub(crate) durability: Mutex<Option<Vec<DurabilityWarning>>>,
+    router: Arc<Router>,
 }
 
 impl fmt::Debug for Handoff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handoff")
-            .field("journal", &self.inner.journal.path())
-            .field("stream", &self.inner.stream)
-            .field("budget", &self.inner.budget)
+            .field("journal", &self.router.journal.path())
+            .field("stream", &self.router.stream)
+            .field("budget", &self.router.budget)
             .finish_non_exhaustive()
     }
 }
@@ -85,14 +75,14 @@ impl Handoff {
 
     /// What the handoff has done so far, and whether its stores answer.
     pub fn stats(&self) -> Stats {
-        self.inner.counters.snapshot(self.inner.journal.commits())
+        self.router.counters.snapshot(self.router.journal.commits())
     }
 
     /// What Redis said about its durability when it first answered: `None` before that or
     /// without Redis, an empty list when nothing weakens the promise. Each warning is also
     /// logged at `WARN`.
     pub fn durability_warnings(&self) -> Option<Vec<DurabilityWarning>> {
-        self.inner
+        self.router
             .durability
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -101,7 +91,7 @@ impl Handoff {
 
     /// The journal's path.
     pub fn journal_path(&self) -> &Path {
-        self.inner.journal.path()
+        self.router.journal.path()
     }
 }
 
@@ -218,7 +208,7 @@ impl HandoffBuilder {
             }
         };
         let journal = Journal::open(&self.journal, self.window, self.journal_max_bytes)?;
-        let inner = Arc::new(Inner {
+        let router = Arc::new(Router {
             journal,
             counters: Counters::with_stream(stream.is_some()),
             stream,
@@ -228,9 +218,9 @@ impl HandoffBuilder {
             durability: Mutex::new(None),
         });
         if let Some(runtime) = runtime {
-            forwarder::start(&runtime, &inner);
+            forwarder::start(&runtime, &router);
         }
-        Ok(Handoff { inner })
+        Ok(Handoff { router })
     }
 }
 
@@ -245,109 +235,7 @@ impl Service<AcceptedRecall> for Handoff {
 
     fn call(&mut self, recall: AcceptedRecall) -> Self::Future {
         let entries = Entry::of(&recall, now_millis());
-        let inner = Arc::clone(&self.inner);
-        Box::pin(async move { inner.hand(entries).await })
+        let router = Arc::clone(&self.router);
+        Box::pin(async move { router.hand(entries).await })
     }
-}
-
-impl Inner {
-    /// Makes `entries` durable within the budget: in the stream, or spilled to the journal, or
-    /// in the journal alone.
-    async fn hand(&self, entries: Vec<Entry>) -> Result<Handed, Unavailable> {
-        let start = Instant::now();
-        let entries = Arc::new(entries);
-        let Some(stream) = &self.stream else {
-            return self.to_journal(entries, Store::Journal, self.budget).await;
-        };
-        // While spilled entries wait, new ones queue behind them, so that the stream keeps
-        // the order of arrival.
-        if self.counters.backlog.load(Ordering::Relaxed) == 0 {
-            let sent = stream.append(Arc::clone(&entries));
-            match tokio::time::timeout(self.redis_timeout, sent).await {
-                Ok(Ok(outcomes)) => {
-                    self.stream_answered();
-                    let keys = entries.iter().map(|entry| entry.key.as_str());
-                    return Ok(self.handed(Store::Stream, keys, outcomes));
-                }
-                Ok(Err(error)) => self.stream_failed(&error.to_string()),
-                Err(_) => self.stream_failed("no answer within the Redis timeout"),
-            }
-        }
-        let left = self.budget.saturating_sub(start.elapsed());
-        let handed = self.to_journal(entries, Store::Spilled, left).await?;
-        let stored = handed.outcomes.len() - handed.count(Outcome::Duplicate);
-        let stored = u64::try_from(stored).unwrap_or(u64::MAX);
-        self.counters.spilled.fetch_add(stored, Ordering::Relaxed);
-        self.counters.backlog.fetch_add(stored, Ordering::Relaxed);
-        self.wake.notify_one();
-        Ok(handed)
-    }
-
-    async fn to_journal(
-        &self,
-        entries: Arc<Vec<Entry>>,
-        store: Store,
-        budget: Duration,
-    ) -> Result<Handed, Unavailable> {
-        let spilled = store == Store::Spilled;
-        let appended = self.journal.append(Arc::clone(&entries), spilled);
-        let why = match tokio::time::timeout(budget, appended).await {
-            Ok(Ok(outcomes)) => {
-                self.counters.journal(true);
-                let keys = entries.iter().map(|entry| entry.key.as_str());
-                return Ok(self.handed(store, keys, outcomes));
-            }
-            Ok(Err(error)) => error.0,
-            Err(_) => "the journal did not commit within the budget".to_owned(),
-        };
-        self.counters.journal(false);
-        self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
-        let keys: Vec<String> = entries.iter().map(|entry| entry.key.clone()).collect();
-        tracing::error!(
-            keys = %keys.join(" "),
-            cause = %why,
-            "recall store unavailable: the recall is answered 500"
-        );
-        Err(Unavailable::new(keys))
-    }
-
-    /// Counts the outcomes and logs each conflict.
-    fn handed<'a>(
-        &self,
-        store: Store,
-        keys: impl Iterator<Item = &'a str>,
-        outcomes: Vec<Outcome>,
-    ) -> Handed {
-        self.counters.count(&outcomes);
-        for (key, outcome) in keys.zip(&outcomes) {
-            if *outcome == Outcome::Conflict {
-                conflict_logged(key, store);
-            }
-        }
-        Handed { store, outcomes }
-    }
-
-    pub(crate) fn stream_answered(&self) {
-        if self.counters.stream(true) {
-            tracing::info!("Redis answers again");
-        }
-    }
-
-    pub(crate) fn stream_failed(&self, why: &str) {
-        if self.counters.stream(false) {
-            tracing::warn!(
-                cause = why,
-                "Redis does not answer: recalls spill to the journal until it does"
-            );
-        }
-    }
-}
-
-/// The `WARN` event of a conflict.
-pub(crate) fn conflict_logged(key: &str, store: Store) {
-    tracing::warn!(
-        key = %key,
-        store = ?store,
-        "recall conflict: a message recalled again with other content; kept beside the first"
-    );
 }

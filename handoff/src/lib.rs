@@ -166,6 +166,7 @@ mod handoff;
 mod journal;
 mod journal_reader;
 mod outcome;
+mod router;
 mod schema;
 mod stats;
 mod stream;
