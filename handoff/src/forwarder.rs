@@ -64,13 +64,18 @@ async fn pass(router: &Router) -> Pass {
     let Some(stream) = &router.stream else {
         return Pass::Idle;
     };
+    let seen = router.counters.backlog.load(Ordering::Relaxed);
     let Ok(spilled) = router.journal.unforwarded(BATCH).await else {
         return Pass::Failed;
     };
     if spilled.is_empty() {
-        // A spill that commits after this read and before this store is counted again by the
-        // pass its wake-up starts.
-        router.counters.backlog.store(0, Ordering::Relaxed);
+        // Unless a spill counted itself since the read: then the next pass, which its wake-up
+        // starts, finds it.
+        let _ =
+            router
+                .counters
+                .backlog
+                .compare_exchange(seen, 0, Ordering::Relaxed, Ordering::Relaxed);
         return Pass::Idle;
     }
     let entries = spilled

@@ -19,8 +19,9 @@ use crate::schema;
 /// The most commands one transaction takes: under a flood, a commit stays short.
 const MAX_BATCH: usize = 4096;
 /// The most commands waiting for the writer; past it (a disk that hangs), a recall is refused
-/// at once instead of waiting out its budget in a queue that only grows.
-const QUEUE: usize = 65_536;
+/// at once instead of waiting out its budget in a queue that only grows. As many as one
+/// transaction takes: a queue that full is a disk that does not keep up.
+const QUEUE: usize = MAX_BATCH;
 /// How often the claims older than the window are purged.
 const PURGE_EVERY_MS: u64 = 1_000;
 
@@ -285,8 +286,9 @@ struct Statements<'t> {
 impl<'t> Statements<'t> {
     fn prepare(transaction: &'t Transaction<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
-            claims: transaction
-                .prepare_cached("SELECT content FROM claims WHERE key = ?1 AND claimed >= ?2")?,
+            claims: transaction.prepare_cached(
+                "SELECT content, claimed FROM claims WHERE key = ?1 AND claimed >= ?2",
+            )?,
             entry: transaction.prepare_cached(
                 "INSERT INTO entries (key, event, body, received, content, conflict, spilled) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -297,7 +299,8 @@ impl<'t> Statements<'t> {
         })
     }
 
-    /// Claims `entry`'s key within the window and stores it unless it is a duplicate.
+    /// Claims `entry`'s key within the window and stores it unless it is a duplicate. A
+    /// conflict's claim takes the time of the key's first, so that it expires with it.
     fn append(
         &mut self,
         entry: &Entry,
@@ -305,15 +308,17 @@ impl<'t> Statements<'t> {
         now: u64,
         cutoff: u64,
     ) -> rusqlite::Result<Outcome> {
-        let mut claimed = false;
+        let mut first: Option<u64> = None;
         let mut rows = self.claims.query(params![entry.key, cutoff])?;
         while let Some(row) = rows.next()? {
             if row.get_ref(0)?.as_str()? == entry.content {
                 return Ok(Outcome::Duplicate);
             }
-            claimed = true;
+            let claimed: u64 = row.get(1)?;
+            first = Some(first.map_or(claimed, |first| first.min(claimed)));
         }
         drop(rows);
+        let claimed = first.is_some();
         self.entry.execute(params![
             entry.key,
             entry.event,
@@ -323,7 +328,8 @@ impl<'t> Statements<'t> {
             claimed,
             spilled
         ])?;
-        self.claim.execute(params![entry.key, entry.content, now])?;
+        self.claim
+            .execute(params![entry.key, entry.content, first.unwrap_or(now)])?;
         Ok(if claimed {
             Outcome::Conflict
         } else {

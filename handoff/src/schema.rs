@@ -49,7 +49,7 @@ pub(crate) fn open_for_writing(path: &Path) -> Result<Connection, OpenError> {
             );
             connection.execute_batch(&create).map_err(fail)?;
         }
-        FORMAT_VERSION => {}
+        FORMAT_VERSION => check(&connection, path)?,
         newer => {
             return Err(OpenError::journal_format(
                 path,
@@ -58,6 +58,36 @@ pub(crate) fn open_for_writing(path: &Path) -> Result<Connection, OpenError> {
         }
     }
     Ok(connection)
+}
+
+/// Checks that a journal of this format version has exactly the documented tables and indexes:
+/// a file whose schema was changed by hand (or by a build from before the format was fixed) is
+/// refused at open, not at its first write.
+fn check(connection: &Connection, path: &Path) -> Result<(), OpenError> {
+    let fail = |source: rusqlite::Error| OpenError::journal(path, source);
+    let mut select = connection
+        .prepare(
+            "SELECT sql FROM sqlite_schema \
+             WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+        )
+        .map_err(fail)?;
+    let found = select
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(fail)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    let documented = SCHEMA
+        .split(';')
+        .map(str::trim)
+        .filter(|statement| !statement.is_empty());
+    if found.iter().map(String::as_str).eq(documented) {
+        Ok(())
+    } else {
+        Err(OpenError::journal_format(
+            path,
+            format!("its tables are not those of format version {FORMAT_VERSION}"),
+        ))
+    }
 }
 
 /// Opens an existing journal for a consumer: reading never blocks the writer (WAL), and
@@ -79,6 +109,7 @@ pub(crate) fn open_for_reading(path: &Path) -> Result<Connection, OpenError> {
             format!("its format is version {version}; this build reads {FORMAT_VERSION}"),
         ));
     }
+    check(&connection, path)?;
     Ok(connection)
 }
 

@@ -12,6 +12,7 @@ CREATE TABLE entries (
 );
 CREATE INDEX entries_not_done ON entries (position) WHERE done IS NULL;
 CREATE INDEX entries_not_forwarded ON entries (position) WHERE spilled = 1 AND forwarded IS NULL;
+CREATE INDEX entries_forwarded ON entries (forwarded) WHERE forwarded IS NOT NULL;
 CREATE TABLE claims (
     key     TEXT    NOT NULL,
     content TEXT    NOT NULL,

@@ -331,6 +331,26 @@ fn a_journal_that_cannot_be_opened_is_an_error_naming_it() {
         .to_string()
         .ends_with("its format is version 2; this build reads 1"));
 
+    let tampered = dir.path().join("tampered.db");
+    drop(Handoff::builder(&tampered).open().unwrap());
+    let connection = rusqlite::Connection::open(&tampered).unwrap();
+    connection
+        .execute_batch("ALTER TABLE entries ADD COLUMN note TEXT")
+        .unwrap();
+    drop(connection);
+    let error = Handoff::builder(&tampered).open().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "cannot use the journal {}: its tables are not those of format version 1",
+            tampered.display()
+        )
+    );
+    assert_eq!(
+        JournalReader::open(&tampered).unwrap_err().to_string(),
+        error.to_string()
+    );
+
     const BUDGET: &str = "the budget must be more than zero and at most 1 s (Tencent waits 2 s for the whole answer)";
     const WINDOW: &str = "the dedup window must be more than zero and at most 7 days";
     let settings = [
@@ -388,6 +408,51 @@ async fn recalls_that_arrive_while_a_commit_is_on_disk_share_the_next_one() {
     let commits = handoff.stats().commits - before;
     assert!(commits <= 2, "{commits} commits for 40 recalls");
     assert_eq!(dir.entries().len(), 41);
+}
+
+#[tokio::test]
+async fn a_disk_that_does_not_keep_up_fills_the_queue_and_the_rest_is_refused_at_once() {
+    let (logs, _guard) = Logs::capture();
+    let dir = Dir::new();
+    let handoff = dir.builder().budget(MAX_BUDGET).open().unwrap();
+    hand(&handoff, recall(&[0], "jared")).await.unwrap();
+    let blocker = rusqlite::Connection::open(dir.journal()).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // Twice what the writer's queue holds, while its commit waits on the lock.
+    let tasks: Vec<_> = (1..=8192u32)
+        .map(|seq| {
+            let handoff = handoff.clone();
+            tokio::spawn(async move { (seq, hand(&handoff, recall(&[seq], "jared")).await) })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    blocker.execute_batch("ROLLBACK").unwrap();
+    let (mut stored, mut refused) = (Vec::new(), 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            (seq, Ok(_)) => stored.push(key(seq)),
+            (_, Err(_)) => refused += 1,
+        }
+    }
+    // The queue held 4096 beside the batch the writer had taken when the lock stopped it; the
+    // rest was refused (and, on a busy machine, some queued ones ran out of budget).
+    assert!(
+        refused > 0 && !stored.is_empty(),
+        "{refused} refused, {} stored",
+        stored.len()
+    );
+    assert_eq!(stored.len() + refused, 8192);
+    let kept: std::collections::HashSet<String> =
+        dir.entries().into_iter().map(|entry| entry.key).collect();
+    assert!(
+        stored.iter().all(|key| kept.contains(key)),
+        "a recall answered Ok is missing"
+    );
+    assert!(
+        logs.text().contains("cause=the journal's queue is full"),
+        "{}",
+        logs.text()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -187,7 +187,9 @@ async fn forwarded_each_key_once(
     sent: &[String],
 ) {
     let empty = eventually(Duration::from_secs(20), || {
-        dir.entries().iter().all(|entry| entry.forwarded.is_some())
+        dir.entries()
+            .iter()
+            .all(|entry| !entry.spilled || entry.forwarded.is_some())
     })
     .await;
     assert!(
@@ -517,7 +519,9 @@ async fn two_replicas_spilling_the_same_recalls_during_a_pause_store_each_conten
     redis.resume();
     for (replica, dir) in replicas.iter().zip([&one, &two]) {
         let forwarded = eventually(Duration::from_secs(20), || {
-            dir.entries().iter().all(|entry| entry.forwarded.is_some())
+            dir.entries()
+                .iter()
+                .all(|entry| !entry.spilled || entry.forwarded.is_some())
         })
         .await;
         assert!(forwarded, "{:?}", replica.stats());
@@ -686,6 +690,43 @@ async fn a_refused_password_over_tcp_is_never_shown() {
         !format!("{error} {error:?}").contains("hunter2"),
         "{error:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_entry_leaves_the_spill_a_window_later_and_the_rest_stays() {
+    let mut redis = RedisServer::start();
+    let dir = Dir::new();
+    // An entry of the journal as the destination, before Redis was added.
+    let alone = dir.builder().open().unwrap();
+    hand(&alone, recall(&[1], "jared")).await.unwrap();
+    drop(alone);
+    redis.kill();
+    let window = Duration::from_millis(300);
+    let handoff = dir
+        .builder()
+        .redis(redis.url())
+        .dedup_window(window)
+        .open()
+        .unwrap();
+    assert_eq!(
+        hand(&handoff, recall(&[2], "jared")).await.unwrap().store,
+        Store::Spilled
+    );
+    redis.restart();
+    forwarded_each_key_once(&handoff, &redis, &dir, &[key(2)]).await;
+    // A window and a purge's turn later, the next write to the journal deletes it.
+    tokio::time::sleep(window + Duration::from_millis(1_100)).await;
+    redis.kill();
+    assert_eq!(
+        hand(&handoff, recall(&[3], "jared")).await.unwrap().store,
+        Store::Spilled
+    );
+    let left: Vec<(String, bool)> = dir
+        .entries()
+        .into_iter()
+        .map(|entry| (entry.key, entry.spilled))
+        .collect();
+    assert_eq!(left, [(key(1), false), (key(3), true)]);
 }
 
 #[test]
