@@ -120,7 +120,7 @@
 //! Claims older than the dedup window are purged. In the journal alone, entries are never
 //! deleted by the handoff: delete what every consumer is done with (`DELETE FROM entries
 //! WHERE done IS NOT NULL`) as your retention asks. As a spill, an entry is marked `spilled`,
-//! and deleted once it has been forwarded for a dedup window; a journal that was the
+//! and deleted by the first write after it has been forwarded for a dedup window; a journal that was the
 //! destination and becomes a spill keeps its entries (they are not forwarded), and a spill
 //! that becomes the destination keeps what it had not forwarded, for its consumers. A journal on a network file system is not supported (SQLite's WAL
 //! needs shared memory on one machine).
