@@ -120,10 +120,11 @@
 //! Claims older than the dedup window are purged. In the journal alone, entries are never
 //! deleted by the handoff: delete what every consumer is done with (`DELETE FROM entries
 //! WHERE done IS NOT NULL`) as your retention asks. As a spill, an entry is marked `spilled`,
-//! and deleted by the first write after it has been forwarded for a dedup window; a journal that was the
-//! destination and becomes a spill keeps its entries (they are not forwarded), and a spill
-//! that becomes the destination keeps what it had not forwarded, for its consumers. A journal on a network file system is not supported (SQLite's WAL
-//! needs shared memory on one machine).
+//! and deleted by the first write after it has been forwarded for a dedup window. A journal
+//! that was the destination and becomes a spill keeps its entries (they are not forwarded),
+//! and a spill that becomes the destination keeps what it had not forwarded, for its
+//! consumers. A journal on a network file system is not supported (SQLite's WAL needs shared
+//! memory on one machine). A journal whose tables are not exactly these is refused at open.
 //!
 #![doc = concat!("```sql\n", include_str!("schema.sql"), "```")]
 //!
