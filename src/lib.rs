@@ -783,7 +783,7 @@ pub use layer::RecallLayer;
 pub use mode::{Acknowledge, Forward, Mode};
 pub use protocol::ack::{Ack, ActionStatus};
 pub use protocol::app::SdkAppId;
-pub use protocol::body_error::BodyError;
+pub use protocol::body_error::{BodyError, BodyErrorKind};
 pub use protocol::command::RecallKind;
 pub use protocol::context::CallbackContext;
 pub use protocol::dedup::DedupKey;

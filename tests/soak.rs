@@ -8,7 +8,8 @@
 //! delivered; and that no connection fails. It prints the request rate and the process's memory (resident set
 //! now and at its peak, from `/proc/self/status`) before and after.
 //!
-//! `short_soak` runs by default (a few thousand requests). The long run is ignored by default:
+//! `short_soak` runs by default (a few thousand requests). The long run is ignored by default,
+//! for its time in a debug build; CI runs it in release (a few seconds):
 //!
 //! ```text
 //! cargo test --release --all-features --test soak -- --ignored --nocapture

@@ -49,7 +49,19 @@ use super::rejection::Rejection;
 /// );
 /// assert_eq!(serde_json::from_str::<RecallEvent>(&queued).unwrap(), event);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// This queued form is the crate's, not Tencent's: a body as Tencent sends it has no
+/// `SdkAppid` (the app is in the query) and is read with [`RecallEvent::parse`].
+/// Deserializing one as a `RecallEvent` fails with an error that says so.
+///
+/// ```
+/// use tower_tim_recall::RecallEvent;
+///
+/// let tencent = r#"{"CallbackCommand":"C2C.CallbackAfterMsgWithDraw","From_Account":"jared","To_Account":"Jonh","MsgKey":"k"}"#;
+/// let error = serde_json::from_str::<RecallEvent>(tencent).unwrap_err();
+/// assert!(error.to_string().contains("read a body as Tencent sends it with RecallEvent::parse"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "CallbackCommand")]
 #[non_exhaustive]
 pub enum RecallEvent {
@@ -168,6 +180,36 @@ impl RecallEvent {
         match self {
             Self::OfficialAccount(recall) => Some(recall),
             _ => None,
+        }
+    }
+}
+
+/// The queued form as the derive reads it; [`RecallEvent`]'s `Deserialize` adds the pointer to
+/// `parse` to its error for a body without `SdkAppid`.
+#[derive(Deserialize)]
+#[serde(tag = "CallbackCommand")]
+enum Queued {
+    #[serde(rename = "Group.CallbackAfterRecallMsg")]
+    Group(GroupRecall),
+    #[serde(rename = "C2C.CallbackAfterMsgWithDraw")]
+    OneToOne(OneToOneRecall),
+    #[serde(rename = "OfficialAccount.CallbackAfterMsgWithDraw")]
+    OfficialAccount(OfficialAccountRecall),
+}
+
+impl<'de> Deserialize<'de> for RecallEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Queued::deserialize(deserializer) {
+            Ok(Queued::Group(recall)) => Ok(Self::Group(recall)),
+            Ok(Queued::OneToOne(recall)) => Ok(Self::OneToOne(recall)),
+            Ok(Queued::OfficialAccount(recall)) => Ok(Self::OfficialAccount(recall)),
+            Err(error) if error.to_string().starts_with("missing field `SdkAppid`") => {
+                Err(serde::de::Error::custom(format_args!(
+                    "{error}: this is RecallEvent's queued form, which carries the query's \
+                     SdkAppid; read a body as Tencent sends it with RecallEvent::parse"
+                )))
+            }
+            Err(error) => Err(error),
         }
     }
 }

@@ -49,8 +49,8 @@ impl TokenSet {
     /// The set of `tokens`, or the first problem found in it: no token at all, then, token by
     /// token in the order given, an empty one or one padded with whitespace.
     ///
-    /// The one place the rules for a token set live: the builder reports the problem as a
-    /// `ConfigError`, the short form panics with its text.
+    /// The one place the rules for a token set live: every constructor of the layer reports
+    /// the problem as a `ConfigError`.
     pub(crate) fn parse(tokens: impl IntoIterator<Item = Token>) -> Result<Self, TokenProblem> {
         let tokens: Box<[Token]> = tokens.into_iter().collect();
         if tokens.is_empty() {

@@ -444,3 +444,26 @@ fn the_enum_gives_each_kind() {
     assert!(event.as_official_account().is_some() && event.as_group().is_none());
     assert!(documented_event().as_group().is_some());
 }
+
+#[test]
+fn a_tencent_body_read_as_the_queued_form_points_to_parse() {
+    for body in [DOCUMENTED, ONE_TO_ONE, ONE_TO_ONE_ZH, OFFICIAL_ACCOUNT] {
+        let error = serde_json::from_str::<RecallEvent>(body).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "missing field `SdkAppid`: this is RecallEvent's queued form, which carries the \
+             query's SdkAppid; read a body as Tencent sends it with RecallEvent::parse"
+        );
+    }
+    // Other mistakes keep serde's own message.
+    let error = serde_json::from_str::<RecallEvent>(
+        r#"{"CallbackCommand":"C2C.CallbackAfterMsgWithDraw","SdkAppid":1}"#,
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("missing field `From_Account`"),
+        "{error}"
+    );
+}
