@@ -140,6 +140,19 @@ mod tests {
         assert_eq!(pragma("synchronous"), "2");
         assert_eq!(pragma("journal_mode"), "wal");
         assert_eq!(pragma("user_version"), FORMAT_VERSION.to_string());
+        // A reader reads while the writer holds its write lock.
+        writer
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO claims VALUES ('k', 'c', 1)")
+            .unwrap();
+        let reader = open_for_reading(&path).unwrap();
+        let count: i64 = reader
+            .query_row("SELECT count(*) FROM claims", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(
+            count, 0,
+            "the reader sees the last commit, not the open transaction"
+        );
+        writer.execute_batch("COMMIT").unwrap();
         drop(writer);
         std::fs::remove_dir_all(&dir).unwrap();
     }

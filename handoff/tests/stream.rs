@@ -206,31 +206,28 @@ async fn forwarded_each_key_once(
     assert_eq!(handoff.stats().stream_up, Some(true));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_killed_during_a_load_spills_and_after_a_restart_each_key_is_in_the_stream_once() {
+/// A load during which Redis fails by `fault` and comes back by `recover`: every recall is
+/// answered `Ok` while Redis is away, and afterwards each key is in the stream once.
+async fn outage(fault: fn(&mut RedisServer), recover: fn(&mut RedisServer)) {
     let mut redis = RedisServer::start();
     let dir = Dir::new();
     let handoff = dir.builder().redis(redis.url()).open().unwrap();
-    let sent = load_with_fault(&handoff, 240, || redis.kill()).await;
+    let sent = load_with_fault(&handoff, 240, || fault(&mut redis)).await;
     let stats = handoff.stats();
     assert_eq!(stats.stream_up, Some(false));
     assert!(stats.spilled > 0, "nothing spilled: {stats:?}");
-    redis.restart();
+    recover(&mut redis);
     forwarded_each_key_once(&handoff, &redis, &dir, &sent).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_during_a_load_spills_and_after_a_restart_each_key_is_in_the_stream_once() {
+    outage(RedisServer::kill, RedisServer::restart).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_paused_during_a_load_spills_and_after_it_resumes_each_key_is_in_the_stream_once() {
-    let redis = RedisServer::start();
-    let dir = Dir::new();
-    let handoff = dir.builder().redis(redis.url()).open().unwrap();
-    let sent = load_with_fault(&handoff, 240, || redis.pause()).await;
-    // Every recall was answered while Redis answered nothing.
-    let stats = handoff.stats();
-    assert_eq!(stats.stream_up, Some(false));
-    assert!(stats.spilled > 0, "nothing spilled: {stats:?}");
-    redis.resume();
-    forwarded_each_key_once(&handoff, &redis, &dir, &sent).await;
+    outage(|redis| redis.pause(), |redis| redis.resume()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
