@@ -14,7 +14,7 @@ use tower_service::Service;
 
 use crate::accepted::AcceptedRecall;
 use crate::body::{RequestBody, ResponseBody};
-use crate::collect::Collected;
+use crate::body_buffer::BodyBuffer;
 use crate::handler::HandlerFailure;
 use crate::mode::Mode;
 use crate::protocol::ack::{json_response, Ack};
@@ -60,7 +60,7 @@ pin_project! {
         Collecting {
             #[pin]
             body: ReqBody,
-            collected: Option<Collected>,
+            collected: Option<BodyBuffer>,
             job: Option<Job<S, M::Handler>>,
         },
         // Acknowledge mode: the handler has the event.
@@ -104,7 +104,7 @@ where
         }
     }
 
-    pub(crate) fn collect(body: ReqBody, collected: Collected, job: Job<S, M::Handler>) -> Self {
+    pub(crate) fn collect(body: ReqBody, collected: BodyBuffer, job: Job<S, M::Handler>) -> Self {
         Self {
             state: State::Collecting {
                 body,
@@ -180,7 +180,7 @@ where
                     let read = ready!(read_body(body.as_mut(), buffer, cx));
                     let bytes = collected
                         .take()
-                        .map(Collected::into_bytes)
+                        .map(BodyBuffer::into_bytes)
                         .unwrap_or_default();
                     let job = job.take().expect("polled after completion");
                     let parsed = read.and_then(|()| {
@@ -224,7 +224,7 @@ where
 /// Reads body frames into `buffer` until the body ends, fails or passes the limit.
 fn read_body<B: Body<Data = Bytes>>(
     mut body: Pin<&mut B>,
-    buffer: &mut Collected,
+    buffer: &mut BodyBuffer,
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), Rejection>> {
     for _ in 0..FRAMES_PER_POLL {

@@ -746,9 +746,9 @@
 
 mod accepted;
 mod body;
+mod body_buffer;
 mod builder;
 mod clock;
-mod collect;
 mod config_error;
 #[cfg(feature = "axum")]
 mod extract;

@@ -10,7 +10,7 @@ use http_body::Body;
 use tower_service::Service;
 
 use crate::body::{RequestBody, ResponseBody};
-use crate::collect::Collected;
+use crate::body_buffer::BodyBuffer;
 use crate::future::{Job, Next, ResponseFuture};
 use crate::mode::{Forward, Mode};
 use crate::policy::Policy;
@@ -106,7 +106,7 @@ where
         };
         let (parts, body) = request.into_parts();
         let expected = hint.exact().unwrap_or(hint.lower());
-        let collected = Collected::new(self.policy.body_limit, expected);
+        let collected = BodyBuffer::new(self.policy.body_limit, expected);
         let job = Job {
             parts,
             kind,

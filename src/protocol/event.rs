@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::body_error::BodyError;
+use super::body_shape::object_text;
 use super::command::{BodyCommand, KindBody, RecallKind};
 use super::context::CallbackContext;
 use super::dedup::DedupKey;
 use super::group::{self, GroupRecall};
-use super::json::object_text;
 use super::millis::UnixMillis;
 use super::official_account::{self, OfficialAccountRecall};
 use super::one_to_one::{self, OneToOneRecall};

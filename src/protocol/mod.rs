@@ -5,6 +5,7 @@
 pub(crate) mod ack;
 pub(crate) mod app;
 pub(crate) mod body_error;
+mod body_shape;
 pub(crate) mod command;
 pub(crate) mod context;
 pub(crate) mod dedup;
@@ -12,7 +13,6 @@ pub(crate) mod digits;
 pub(crate) mod event;
 pub(crate) mod group;
 pub(crate) mod group_type;
-mod json;
 pub(crate) mod millis;
 pub(crate) mod official_account;
 pub(crate) mod one_to_one;

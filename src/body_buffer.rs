@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 /// A body that arrives in one chunk (the usual case for a small JSON document) is kept as that
 /// chunk, without a copy.
 #[derive(Debug)]
-pub(crate) struct Collected {
+pub(crate) struct BodyBuffer {
     limit: usize,
     /// How long the whole body is likely to be, to size the buffer once when chunks are joined.
     expected: u64,
@@ -29,7 +29,7 @@ pub(crate) struct OverLimit;
 /// How much of a declared length the layer reserves before the bytes arrive, at least.
 const DECLARED_LENGTH_TRUSTED: usize = 4 * 1024;
 
-impl Collected {
+impl BodyBuffer {
     pub(crate) fn new(limit: usize, expected: u64) -> Self {
         Self {
             limit,
@@ -96,7 +96,7 @@ mod tests {
     #[test]
     fn one_chunk_is_kept_without_a_copy() {
         let chunk = Bytes::from_static(b"{\"GroupId\":\"g\"}");
-        let mut collected = Collected::new(64, 0);
+        let mut collected = BodyBuffer::new(64, 0);
         collected.push(chunk.clone()).unwrap();
         let bytes = collected.into_bytes();
         assert_eq!(bytes.as_ptr(), chunk.as_ptr());
@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn chunks_are_joined_up_to_exactly_the_limit() {
-        let mut collected = Collected::new(6, 0);
+        let mut collected = BodyBuffer::new(6, 0);
         collected.push(Bytes::from_static(b"ab")).unwrap();
         collected.push(Bytes::new()).unwrap();
         collected.push(Bytes::from_static(b"cd")).unwrap();
@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(collected.into_bytes(), "abcdef");
     }
 
-    fn capacity(collected: &Collected) -> usize {
+    fn capacity(collected: &BodyBuffer) -> usize {
         match &collected.state {
             Chunks::Many(joined) => joined.capacity(),
             Chunks::Empty | Chunks::One(_) => 0,
@@ -123,20 +123,20 @@ mod tests {
     #[test]
     fn a_declared_length_is_reserved_only_a_little_ahead_of_the_bytes() {
         // Two bytes of a declared 64 KiB, then a stall: a few KiB held, not the limit.
-        let mut collected = Collected::new(64 * 1024, 64 * 1024);
+        let mut collected = BodyBuffer::new(64 * 1024, 64 * 1024);
         collected.push(Bytes::from_static(b"{")).unwrap();
         collected.push(Bytes::from_static(b" ")).unwrap();
         assert!(capacity(&collected) <= 4 * 1024, "{}", capacity(&collected));
 
         // A body that arrives in large pieces is still joined in one allocation.
         let half = Bytes::from(vec![b' '; 30_000]);
-        let mut collected = Collected::new(64 * 1024, 60_000);
+        let mut collected = BodyBuffer::new(64 * 1024, 60_000);
         collected.push(half.clone()).unwrap();
         collected.push(half).unwrap();
         assert_eq!(capacity(&collected), 60_000);
 
         // A declared length below what arrived, or none, is no obstacle.
-        let mut collected = Collected::new(64, 1);
+        let mut collected = BodyBuffer::new(64, 1);
         collected.push(Bytes::from_static(b"abc")).unwrap();
         collected.push(Bytes::from_static(b"def")).unwrap();
         assert_eq!(collected.into_bytes(), "abcdef");
@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn a_first_chunk_over_the_limit_is_refused() {
-        let mut collected = Collected::new(2, 3);
+        let mut collected = BodyBuffer::new(2, 3);
         assert_eq!(collected.push(Bytes::from_static(b"abc")), Err(OverLimit));
         assert_eq!(collected.len(), 0);
     }
