@@ -9,51 +9,49 @@ use super::dedup::DedupKey;
 use super::group_type::GroupType;
 use super::millis::UnixMillis;
 
-/// Group messages that were just recalled, as one `Group.CallbackAfterRecallMsg` callback
-/// reports them: by a user in a client app, or by an administrator through the REST API.
-///
-/// Fields from the body keep Tencent's meaning (and, serialized, Tencent's names); the
-/// [`context`](Self::context) comes from the callback URL. Tencent adds fields over time:
-/// unknown fields are ignored (the raw body stays readable: see [`RecallEvent`]'s docs), and
-/// this struct is `#[non_exhaustive]` so that new ones can be added here without breaking users.
-///
-/// ```
-/// use tower_tim_recall::{GroupRecall, RecalledMessage};
-///
-/// let mut recall = GroupRecall::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
-/// recall.operator_account = Some("admin".to_owned());
-/// assert_eq!(recall.context.sdk_app_id.get(), 1400000000);
-/// ```
-///
-/// [`RecallEvent`]: crate::RecallEvent
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct GroupRecall {
-    /// The query context: the app, and where and when.
-    #[serde(flatten)]
-    pub context: CallbackContext,
-    /// `Operator_Account`: the UserID of whoever recalled; the app admin for a REST API recall.
-    #[serde(
-        rename = "Operator_Account",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub operator_account: Option<String>,
-    /// `Type`: the group type.
-    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
-    pub group_type: Option<GroupType>,
-    /// `GroupId`: the group the messages were recalled from.
-    #[serde(rename = "GroupId")]
-    pub group_id: String,
-    /// `MsgSeqList`: the recalled messages.
-    #[serde(rename = "MsgSeqList")]
-    pub messages: Vec<RecalledMessage>,
-    /// `TopicId`: the topic, for a community group with topics.
-    #[serde(rename = "TopicId", default, skip_serializing_if = "Option::is_none")]
-    pub topic_id: Option<String>,
-    /// `EventTime`: when the recall happened, in milliseconds.
-    #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
-    pub event_time: Option<UnixMillis>,
+recall_fields! {
+    kind: RecallKind::Group;
+    /// Group messages that were just recalled, as one `Group.CallbackAfterRecallMsg` callback
+    /// reports them: by a user in a client app, or by an administrator through the REST API.
+    ///
+    /// Fields from the body keep Tencent's meaning (and, serialized, Tencent's names); the
+    /// [`context`](Self::context) comes from the callback URL. Tencent adds fields over time:
+    /// unknown fields are ignored (the raw body stays readable: see [`RecallEvent`]'s docs), and
+    /// this struct is `#[non_exhaustive]` so that new ones can be added here without breaking users.
+    ///
+    /// ```
+    /// use tower_tim_recall::{GroupRecall, RecalledMessage};
+    ///
+    /// let mut recall = GroupRecall::new(1400000000, "@TGS#2J4SZEAEL", [RecalledMessage::new(130, None)]);
+    /// recall.operator_account = Some("admin".to_owned());
+    /// assert_eq!(recall.context.sdk_app_id.get(), 1400000000);
+    /// ```
+    ///
+    /// [`RecallEvent`]: crate::RecallEvent
+    pub struct GroupRecall {
+        /// `Operator_Account`: the UserID of whoever recalled; the app admin for a REST API recall.
+        #[serde(
+            rename = "Operator_Account",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub operator_account: Option<String>,
+        /// `Type`: the group type.
+        #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+        pub group_type: Option<GroupType>,
+        /// `GroupId`: the group the messages were recalled from.
+        #[serde(rename = "GroupId")]
+        pub group_id: String,
+        /// `MsgSeqList`: the recalled messages.
+        #[serde(rename = "MsgSeqList")]
+        pub messages: Vec<RecalledMessage>,
+        /// `TopicId`: the topic, for a community group with topics.
+        #[serde(rename = "TopicId", default, skip_serializing_if = "Option::is_none")]
+        pub topic_id: Option<String>,
+        /// `EventTime`: when the recall happened, in milliseconds.
+        #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
+        pub event_time: Option<UnixMillis>,
+    }
 }
 
 impl GroupRecall {
@@ -105,65 +103,5 @@ impl RecalledMessage {
     #[must_use]
     pub fn new(msg_seq: u32, msg_id: Option<String>) -> Self {
         Self { msg_seq, msg_id }
-    }
-}
-
-/// The body of a group recall as Tencent writes it. `SdkAppid`, `ClientIP` and the other query
-/// parameters are unknown fields here: the context comes from the URL only.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Body<'a> {
-    #[serde(rename = "CallbackCommand", borrow, default)]
-    command: Option<BodyCommand<'a>>,
-    #[serde(
-        rename = "Operator_Account",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    operator: Option<String>,
-    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
-    kind: Option<GroupType>,
-    #[serde(rename = "GroupId")]
-    group: String,
-    #[serde(rename = "MsgSeqList")]
-    list: Vec<RecalledMessage>,
-    #[serde(rename = "TopicId", default, skip_serializing_if = "Option::is_none")]
-    topic: Option<String>,
-    #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
-    time: Option<UnixMillis>,
-}
-
-impl KindBody for Body<'_> {
-    const KIND: RecallKind = RecallKind::Group;
-
-    fn command(&self) -> Option<&str> {
-        self.command.as_ref().map(|command| &*command.0)
-    }
-}
-
-impl Body<'_> {
-    pub(crate) fn into_event(self, context: CallbackContext) -> GroupRecall {
-        GroupRecall {
-            context,
-            operator_account: self.operator,
-            group_type: self.kind,
-            group_id: self.group,
-            messages: self.list,
-            topic_id: self.topic,
-            event_time: self.time,
-        }
-    }
-
-    /// The body Tencent sends for `recall`, with `command` as its `CallbackCommand`.
-    #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn of<'a>(recall: &GroupRecall, command: &'a str) -> Body<'a> {
-        Body {
-            command: Some(BodyCommand(command.into())),
-            operator: recall.operator_account.clone(),
-            kind: recall.group_type.clone(),
-            group: recall.group_id.clone(),
-            list: recall.messages.clone(),
-            topic: recall.topic_id.clone(),
-            time: recall.event_time,
-        }
     }
 }

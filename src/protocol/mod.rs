@@ -2,6 +2,9 @@
 //! the three recall callbacks and the acknowledgement, each in the file named after it. Nothing
 //! here knows about tower; the plumbing lives beside this module.
 
+#[macro_use]
+mod kind_fields;
+
 pub(crate) mod ack;
 pub(crate) mod app;
 pub(crate) mod body_error;

@@ -8,30 +8,28 @@ use super::context::CallbackContext;
 use super::dedup::DedupKey;
 use super::millis::UnixMillis;
 
-/// Official-account messages that were just recalled, as one
-/// `OfficialAccount.CallbackAfterMsgWithDraw` callback reports them.
-///
-/// ```
-/// use tower_tim_recall::{OfficialAccountRecall, WithdrawnMessage};
-///
-/// let recall = OfficialAccountRecall::new(1400000000, "#TOA#_123", [WithdrawnMessage::new("71_1_1698741698")]);
-/// assert_eq!(recall.messages[0].msg_key, "71_1_1698741698");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct OfficialAccountRecall {
-    /// The query context: the app, and where and when.
-    #[serde(flatten)]
-    pub context: CallbackContext,
-    /// `Official_Account`: the official account's UserID.
-    #[serde(rename = "Official_Account")]
-    pub official_account: String,
-    /// `WithdrawMsgList`: the recalled messages.
-    #[serde(rename = "WithdrawMsgList")]
-    pub messages: Vec<WithdrawnMessage>,
-    /// `EventTime`: when the recall happened, in milliseconds.
-    #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
-    pub event_time: Option<UnixMillis>,
+recall_fields! {
+    kind: RecallKind::OfficialAccount;
+    /// Official-account messages that were just recalled, as one
+    /// `OfficialAccount.CallbackAfterMsgWithDraw` callback reports them.
+    ///
+    /// ```
+    /// use tower_tim_recall::{OfficialAccountRecall, WithdrawnMessage};
+    ///
+    /// let recall = OfficialAccountRecall::new(1400000000, "#TOA#_123", [WithdrawnMessage::new("71_1_1698741698")]);
+    /// assert_eq!(recall.messages[0].msg_key, "71_1_1698741698");
+    /// ```
+    pub struct OfficialAccountRecall {
+        /// `Official_Account`: the official account's UserID.
+        #[serde(rename = "Official_Account")]
+        pub official_account: String,
+        /// `WithdrawMsgList`: the recalled messages.
+        #[serde(rename = "WithdrawMsgList")]
+        pub messages: Vec<WithdrawnMessage>,
+        /// `EventTime`: when the recall happened, in milliseconds.
+        #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
+        pub event_time: Option<UnixMillis>,
+    }
 }
 
 impl OfficialAccountRecall {
@@ -79,49 +77,6 @@ impl WithdrawnMessage {
     pub fn new(msg_key: impl Into<String>) -> Self {
         Self {
             msg_key: msg_key.into(),
-        }
-    }
-}
-
-/// The body of an official-account recall as Tencent writes it.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Body<'a> {
-    #[serde(rename = "CallbackCommand", borrow, default)]
-    command: Option<BodyCommand<'a>>,
-    #[serde(rename = "Official_Account")]
-    account: String,
-    #[serde(rename = "WithdrawMsgList")]
-    list: Vec<WithdrawnMessage>,
-    #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
-    time: Option<UnixMillis>,
-}
-
-impl KindBody for Body<'_> {
-    const KIND: RecallKind = RecallKind::OfficialAccount;
-
-    fn command(&self) -> Option<&str> {
-        self.command.as_ref().map(|command| &*command.0)
-    }
-}
-
-impl Body<'_> {
-    pub(crate) fn into_event(self, context: CallbackContext) -> OfficialAccountRecall {
-        OfficialAccountRecall {
-            context,
-            official_account: self.account,
-            messages: self.list,
-            event_time: self.time,
-        }
-    }
-
-    /// The body Tencent sends for `recall`, with `command` as its `CallbackCommand`.
-    #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn of<'a>(recall: &OfficialAccountRecall, command: &'a str) -> Body<'a> {
-        Body {
-            command: Some(BodyCommand(command.into())),
-            account: recall.official_account.clone(),
-            list: recall.messages.clone(),
-            time: recall.event_time,
         }
     }
 }

@@ -8,47 +8,45 @@ use super::context::CallbackContext;
 use super::dedup::DedupKey;
 use super::millis::UnixMillis;
 
-/// A one-to-one message that was just recalled, as one `C2C.CallbackAfterMsgWithDraw` callback
-/// reports it: by its sender in a client app, or by an administrator through the REST API
-/// (`v4/openim/admin_msgwithdraw`).
-///
-/// Tencent's two editions of the documentation disagree on the body: the international one
-/// sends `UnreadMsgNum`, the Chinese one `EventTime`. Both are read, both are optional.
-///
-/// ```
-/// use tower_tim_recall::OneToOneRecall;
-///
-/// let mut recall = OneToOneRecall::new(1400000000, "jared", "Jonh", "48374_2837546_1557481126");
-/// recall.unread_msg_num = Some(7);
-/// assert_eq!(recall.dedup_keys().count(), 1);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct OneToOneRecall {
-    /// The query context: the app, and where and when.
-    #[serde(flatten)]
-    pub context: CallbackContext,
-    /// `From_Account`: the UserID of the message's sender.
-    #[serde(rename = "From_Account")]
-    pub from_account: String,
-    /// `To_Account`: the UserID of its recipient.
-    #[serde(rename = "To_Account")]
-    pub to_account: String,
-    /// `MsgKey`: the message's unique key. It often looks like `MsgSeq_MsgRandom_MsgTime`, but
-    /// Tencent's own samples break that pattern: treat it as opaque.
-    #[serde(rename = "MsgKey")]
-    pub msg_key: String,
-    /// `UnreadMsgNum`: how many one-to-one messages of `To_Account` are unread, over all its
-    /// conversations (the international documentation only). Any integer, `-1` included.
-    #[serde(
-        rename = "UnreadMsgNum",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub unread_msg_num: Option<i64>,
-    /// `EventTime`: when the recall happened, in milliseconds (the Chinese documentation only).
-    #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
-    pub event_time: Option<UnixMillis>,
+recall_fields! {
+    kind: RecallKind::OneToOne;
+    /// A one-to-one message that was just recalled, as one `C2C.CallbackAfterMsgWithDraw` callback
+    /// reports it: by its sender in a client app, or by an administrator through the REST API
+    /// (`v4/openim/admin_msgwithdraw`).
+    ///
+    /// Tencent's two editions of the documentation disagree on the body: the international one
+    /// sends `UnreadMsgNum`, the Chinese one `EventTime`. Both are read, both are optional.
+    ///
+    /// ```
+    /// use tower_tim_recall::OneToOneRecall;
+    ///
+    /// let mut recall = OneToOneRecall::new(1400000000, "jared", "Jonh", "48374_2837546_1557481126");
+    /// recall.unread_msg_num = Some(7);
+    /// assert_eq!(recall.dedup_keys().count(), 1);
+    /// ```
+    pub struct OneToOneRecall {
+        /// `From_Account`: the UserID of the message's sender.
+        #[serde(rename = "From_Account")]
+        pub from_account: String,
+        /// `To_Account`: the UserID of its recipient.
+        #[serde(rename = "To_Account")]
+        pub to_account: String,
+        /// `MsgKey`: the message's unique key. It often looks like `MsgSeq_MsgRandom_MsgTime`, but
+        /// Tencent's own samples break that pattern: treat it as opaque.
+        #[serde(rename = "MsgKey")]
+        pub msg_key: String,
+        /// `UnreadMsgNum`: how many one-to-one messages of `To_Account` are unread, over all its
+        /// conversations (the international documentation only). Any integer, `-1` included.
+        #[serde(
+            rename = "UnreadMsgNum",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub unread_msg_num: Option<i64>,
+        /// `EventTime`: when the recall happened, in milliseconds (the Chinese documentation only).
+        #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
+        pub event_time: Option<UnixMillis>,
+    }
 }
 
 impl OneToOneRecall {
@@ -78,60 +76,5 @@ impl OneToOneRecall {
             sdk_app_id: self.context.sdk_app_id,
             msg_key: &self.msg_key,
         })
-    }
-}
-
-/// The body of a one-to-one recall as Tencent writes it.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Body<'a> {
-    #[serde(rename = "CallbackCommand", borrow, default)]
-    command: Option<BodyCommand<'a>>,
-    #[serde(rename = "From_Account")]
-    from: String,
-    #[serde(rename = "To_Account")]
-    to: String,
-    #[serde(rename = "MsgKey")]
-    key: String,
-    #[serde(
-        rename = "UnreadMsgNum",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    unread: Option<i64>,
-    #[serde(rename = "EventTime", default, skip_serializing_if = "Option::is_none")]
-    time: Option<UnixMillis>,
-}
-
-impl KindBody for Body<'_> {
-    const KIND: RecallKind = RecallKind::OneToOne;
-
-    fn command(&self) -> Option<&str> {
-        self.command.as_ref().map(|command| &*command.0)
-    }
-}
-
-impl Body<'_> {
-    pub(crate) fn into_event(self, context: CallbackContext) -> OneToOneRecall {
-        OneToOneRecall {
-            context,
-            from_account: self.from,
-            to_account: self.to,
-            msg_key: self.key,
-            unread_msg_num: self.unread,
-            event_time: self.time,
-        }
-    }
-
-    /// The body Tencent sends for `recall`, with `command` as its `CallbackCommand`.
-    #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn of<'a>(recall: &OneToOneRecall, command: &'a str) -> Body<'a> {
-        Body {
-            command: Some(BodyCommand(command.into())),
-            from: recall.from_account.clone(),
-            to: recall.to_account.clone(),
-            key: recall.msg_key.clone(),
-            unread: recall.unread_msg_num,
-            time: recall.event_time,
-        }
     }
 }

@@ -467,3 +467,27 @@ fn a_tencent_body_read_as_the_queued_form_points_to_parse() {
         "{error}"
     );
 }
+
+#[test]
+fn the_body_and_the_queued_form_carry_the_same_fields() {
+    let mut context = context();
+    context.client_ip = Some("192.0.2.7".parse().unwrap());
+    context.platform = Some(Platform::Other("Web".to_owned()));
+    context.request_time = Some(1_669_872_112);
+    for body in [DOCUMENTED, ONE_TO_ONE, ONE_TO_ONE_ZH, OFFICIAL_ACCOUNT] {
+        let kind = [GROUP, C2C, OA]
+            .into_iter()
+            .find(|kind| body.contains(kind.command()))
+            .unwrap();
+        let event = RecallEvent::parse(kind, body.as_bytes(), context.clone()).unwrap();
+        let mut queued: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&serde_json::to_vec(&event).unwrap()).unwrap();
+        for from_the_query in ["SdkAppid", "ClientIP", "OptPlatform", "RequestTime"] {
+            assert!(queued.remove(from_the_query).is_some(), "{from_the_query}");
+        }
+        let written: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&body_json(&event, kind.command())).unwrap();
+        assert_eq!(queued, written, "{}", kind.command());
+        assert!(written.len() > 2, "{written:?}");
+    }
+}
