@@ -8,7 +8,7 @@ use http_body::SizeHint;
 
 use crate::clock::Clock;
 use crate::protocol::app::SdkAppId;
-use crate::protocol::command::RecallKinds;
+use crate::protocol::command::{RecallKind, RecallKinds};
 use crate::protocol::context::CallbackContext;
 use crate::protocol::query::{CallbackQuery, Scanned};
 use crate::protocol::rejection::Rejection;
@@ -88,17 +88,21 @@ impl Policy {
     /// order. For a recall callback: the method, the app, the signature, the shape of the
     /// query, then the size of the body as `Content-Length` or the body's own size hint tells
     /// it. For another command, with the guard on: the app and the signature alone. The body is
-    /// not touched. On success, returns the verified query context.
-    pub(crate) fn admit(
+    /// not touched. On success, says what to do next.
+    pub(crate) fn admit<'s>(
         &self,
-        scanned: &Scanned<'_>,
+        scanned: &'s Scanned<'_>,
         method: &Method,
         headers: &HeaderMap,
         body: &SizeHint,
-    ) -> Result<CallbackContext, Rejection> {
-        let query = match scanned {
-            Scanned::Other(query) => return self.verify(query),
-            Scanned::Recall(_, query) => query,
+    ) -> Result<Admitted<'s>, Rejection> {
+        let (kind, query) = match scanned {
+            Scanned::Other(query) => {
+                let context = self.verify(query)?;
+                let command = query.command();
+                return Ok(Admitted::Other { command, context });
+            }
+            Scanned::Recall(kind, query) => (*kind, query),
         };
         if method != Method::POST {
             return Err(Rejection::METHOD);
@@ -118,7 +122,11 @@ impl Policy {
         if too_large {
             return Err(Rejection::TOO_LARGE);
         }
-        Ok(context)
+        Ok(Admitted::Recall {
+            kind,
+            context,
+            expected: body.exact().unwrap_or(body.lower()),
+        })
     }
 
     /// The app, then, for a signed app, `RequestTime` and `Sign`.
@@ -140,6 +148,24 @@ impl Policy {
         };
         Ok(query.context(app, request_time))
     }
+}
+
+/// What to do with a callback whose head passed every row: read the body of a recall, or pass
+/// another command, verified, on to the inner service.
+#[derive(Debug)]
+pub(crate) enum Admitted<'s> {
+    /// A recall of `kind` with its verified context; the body is about `expected` bytes long,
+    /// as its size hint tells.
+    Recall {
+        kind: RecallKind,
+        context: CallbackContext,
+        expected: u64,
+    },
+    /// Another command, verified by the guard.
+    Other {
+        command: &'s str,
+        context: CallbackContext,
+    },
 }
 
 /// The `Content-Length` a request declares, when it declares exactly one that is a number.

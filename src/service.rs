@@ -13,8 +13,10 @@ use crate::body::{RequestBody, ResponseBody};
 use crate::body_buffer::BodyBuffer;
 use crate::future::{Job, Next, ResponseFuture};
 use crate::mode::{Forward, Mode};
-use crate::policy::Policy;
-use crate::protocol::query::{CallbackQuery, Scanned};
+use crate::policy::{Admitted, Policy};
+use crate::protocol::command::RecallKind;
+use crate::protocol::context::CallbackContext;
+use crate::protocol::query::CallbackQuery;
 use crate::trace::CallbackSpan;
 use crate::verified::VerifiedCallback;
 
@@ -73,28 +75,54 @@ where
         let Some(scanned) =
             CallbackQuery::scan(request.uri().query(), policy.recalls, policy.guard)
         else {
-            return ResponseFuture::inner(self.inner.call(request.map(RequestBody::streaming)));
+            return self.pass(request);
         };
         let span = CallbackSpan::new(&scanned);
         let hint = request.body().size_hint();
-        let admitted = policy.admit(&scanned, request.method(), request.headers(), &hint);
-        let context = match admitted {
-            Ok(context) => context,
+        match policy.admit(&scanned, request.method(), request.headers(), &hint) {
             Err(rejection) => {
                 span.refused(&rejection);
-                return ResponseFuture::reject(rejection);
+                ResponseFuture::reject(rejection)
             }
-        };
-        let kind = match scanned {
-            Scanned::Recall(kind, _) => kind,
-            Scanned::Other(query) => {
+            Ok(Admitted::Other { command, context }) => {
                 // Another command, verified: on to the inner service, body untouched.
-                span.passed(query.command());
-                let verified = VerifiedCallback::new(query.command(), context);
+                span.passed(command);
+                let verified = VerifiedCallback::new(command, context);
                 request.extensions_mut().insert(verified);
-                return ResponseFuture::inner(self.inner.call(request.map(RequestBody::streaming)));
+                self.pass(request)
             }
-        };
+            Ok(Admitted::Recall {
+                kind,
+                context,
+                expected,
+            }) => self.collect(request, kind, context, expected, span),
+        }
+    }
+}
+
+impl<S, M: Mode> Recall<S, M> {
+    /// Passes `request` on to the inner service, its body streamed untouched.
+    fn pass<ReqBody, ResBody>(&mut self, request: Request<ReqBody>) -> ResponseFuture<S, ReqBody, M>
+    where
+        S: Service<Request<RequestBody<ReqBody>>, Response = Response<ResBody>>,
+        ReqBody: Body<Data = Bytes>,
+    {
+        ResponseFuture::inner(self.inner.call(request.map(RequestBody::streaming)))
+    }
+
+    /// Reads the body of a recall of `kind`, then hands it on as the mode says.
+    fn collect<ReqBody, ResBody>(
+        &mut self,
+        request: Request<ReqBody>,
+        kind: RecallKind,
+        context: CallbackContext,
+        expected: u64,
+        span: CallbackSpan,
+    ) -> ResponseFuture<S, ReqBody, M>
+    where
+        S: Service<Request<RequestBody<ReqBody>>, Response = Response<ResBody>> + Clone,
+        ReqBody: Body<Data = Bytes>,
+    {
         let next = match self.mode.handler() {
             Some(handler) => Next::Acknowledge(handler),
             None => {
@@ -105,8 +133,7 @@ where
             }
         };
         let (parts, body) = request.into_parts();
-        let expected = hint.exact().unwrap_or(hint.lower());
-        let collected = BodyBuffer::new(self.policy.body_limit, expected);
+        let buffer = BodyBuffer::new(self.policy.body_limit, expected);
         let job = Job {
             parts,
             kind,
@@ -114,6 +141,6 @@ where
             next,
             span,
         };
-        ResponseFuture::collect(body, collected, job)
+        ResponseFuture::collect(body, buffer, job)
     }
 }
