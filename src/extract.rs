@@ -10,12 +10,12 @@ use http::request::Parts;
 use http::StatusCode;
 
 use crate::protocol::ack::{json_response, Ack};
-use crate::protocol::command::{RecallKind, RecallKinds};
 use crate::protocol::event::RecallEvent;
 use crate::protocol::group::GroupRecall;
 use crate::protocol::official_account::OfficialAccountRecall;
 use crate::protocol::one_to_one::OneToOneRecall;
 use crate::protocol::query::CallbackQuery;
+use crate::protocol::recall_kind::{RecallKind, RecallKinds};
 use crate::verified::VerifiedCallback;
 
 /// Why an axum handler could not take what it asked for from a request the layer saw; answered

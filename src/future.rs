@@ -19,9 +19,9 @@ use crate::handler::HandlerFailure;
 use crate::mode::Mode;
 use crate::protocol::ack::{json_response, Ack};
 use crate::protocol::body_error::BodyError;
-use crate::protocol::command::RecallKind;
 use crate::protocol::context::CallbackContext;
 use crate::protocol::event::RecallEvent;
+use crate::protocol::recall_kind::RecallKind;
 use crate::protocol::rejection::Rejection;
 use crate::trace::CallbackSpan;
 

@@ -13,11 +13,11 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use crate::protocol::app::SdkAppId;
-use crate::protocol::command::{RecallKind, RecallKinds};
 use crate::protocol::context::CallbackContext;
 use crate::protocol::event::RecallEvent;
 use crate::protocol::platform::Platform;
 use crate::protocol::query::{CallbackQuery, Scanned};
+use crate::protocol::recall_kind::{RecallKind, RecallKinds};
 use crate::protocol::rejection::Rejection;
 
 /// The sets of kinds a layer may take that the query target tries: all, one, and the two

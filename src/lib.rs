@@ -747,9 +747,9 @@
 mod accepted;
 mod body;
 mod body_buffer;
-mod builder;
 mod clock;
 mod config_error;
+mod construction;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;
@@ -773,8 +773,8 @@ mod verified;
 
 pub use accepted::AcceptedRecall;
 pub use body::{RequestBody, ResponseBody};
-pub use builder::RecallLayerBuilder;
 pub use config_error::ConfigError;
+pub use construction::RecallLayerBuilder;
 #[cfg(feature = "axum")]
 pub use extract::CallbackRejection;
 pub use future::ResponseFuture;
@@ -784,7 +784,6 @@ pub use mode::{Acknowledge, Forward, Mode};
 pub use protocol::ack::{Ack, ActionStatus};
 pub use protocol::app::SdkAppId;
 pub use protocol::body_error::{BodyError, BodyErrorKind};
-pub use protocol::command::RecallKind;
 pub use protocol::context::CallbackContext;
 pub use protocol::dedup::DedupKey;
 pub use protocol::event::RecallEvent;
@@ -794,6 +793,7 @@ pub use protocol::millis::UnixMillis;
 pub use protocol::official_account::{OfficialAccountRecall, WithdrawnMessage};
 pub use protocol::one_to_one::OneToOneRecall;
 pub use protocol::platform::Platform;
+pub use protocol::recall_kind::RecallKind;
 pub use service::Recall;
 pub use verified::VerifiedCallback;
 

@@ -8,9 +8,9 @@ use http_body::SizeHint;
 
 use crate::clock::Clock;
 use crate::protocol::app::SdkAppId;
-use crate::protocol::command::{RecallKind, RecallKinds};
 use crate::protocol::context::CallbackContext;
 use crate::protocol::query::{CallbackQuery, Scanned};
+use crate::protocol::recall_kind::{RecallKind, RecallKinds};
 use crate::protocol::rejection::Rejection;
 use crate::protocol::signature::{TokenSet, Verifier};
 

@@ -14,9 +14,9 @@ use crate::body_buffer::BodyBuffer;
 use crate::future::{Job, Next, ResponseFuture};
 use crate::mode::{Forward, Mode};
 use crate::policy::{Admitted, Policy};
-use crate::protocol::command::RecallKind;
 use crate::protocol::context::CallbackContext;
 use crate::protocol::query::CallbackQuery;
+use crate::protocol::recall_kind::RecallKind;
 use crate::trace::CallbackSpan;
 use crate::verified::VerifiedCallback;
 

@@ -81,9 +81,9 @@ impl Error for BodyError {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::command::RecallKind;
     use crate::protocol::context::CallbackContext;
     use crate::protocol::event::RecallEvent;
+    use crate::protocol::recall_kind::RecallKind;
 
     #[test]
     fn each_kind_is_told_apart() {

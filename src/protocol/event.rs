@@ -2,15 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::body_command::{BodyCommand, KindBody};
 use super::body_error::BodyError;
 use super::body_shape::object_text;
-use super::command::{BodyCommand, KindBody, RecallKind};
 use super::context::CallbackContext;
 use super::dedup::DedupKey;
 use super::group::{self, GroupRecall};
 use super::millis::UnixMillis;
 use super::official_account::{self, OfficialAccountRecall};
 use super::one_to_one::{self, OneToOneRecall};
+use super::recall_kind::RecallKind;
 use super::rejection::Rejection;
 
 /// What one recall callback reports, of any of the three kinds Tencent Cloud IM sends.

@@ -3,11 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::app::SdkAppId;
-use super::command::{BodyCommand, KindBody, RecallKind};
+use super::body_command::{BodyCommand, KindBody};
 use super::context::CallbackContext;
 use super::dedup::DedupKey;
 use super::group_type::GroupType;
 use super::millis::UnixMillis;
+use super::recall_kind::RecallKind;
 
 recall_fields! {
     kind: RecallKind::Group;

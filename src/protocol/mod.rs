@@ -7,9 +7,9 @@ mod kind_fields;
 
 pub(crate) mod ack;
 pub(crate) mod app;
+pub(crate) mod body_command;
 pub(crate) mod body_error;
 mod body_shape;
-pub(crate) mod command;
 pub(crate) mod context;
 pub(crate) mod dedup;
 pub(crate) mod digits;
@@ -22,6 +22,7 @@ pub(crate) mod one_to_one;
 mod open_enum;
 pub(crate) mod platform;
 pub(crate) mod query;
+pub(crate) mod recall_kind;
 pub(crate) mod rejection;
 pub(crate) mod signature;
 mod urlencoded;

@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::app::SdkAppId;
-use super::command::{BodyCommand, KindBody, RecallKind};
+use super::body_command::{BodyCommand, KindBody};
 use super::context::CallbackContext;
 use super::dedup::DedupKey;
 use super::millis::UnixMillis;
+use super::recall_kind::RecallKind;
 
 recall_fields! {
     kind: RecallKind::OfficialAccount;

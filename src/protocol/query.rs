@@ -9,12 +9,15 @@
 use std::borrow::Cow;
 
 use super::app::SdkAppId;
-use super::command::{RecallKind, RecallKinds, COMMAND_PARAMETER};
 use super::context::CallbackContext;
 use super::digits::decimal;
 use super::platform::Platform;
+use super::recall_kind::{RecallKind, RecallKinds};
 use super::rejection::Rejection;
 use super::urlencoded::{decode, decodes_to, escapes, pairs};
+
+/// The name of the `CallbackCommand` query parameter, which every callback carries.
+pub(crate) const COMMAND_PARAMETER: &str = "CallbackCommand";
 
 /// One query parameter that may appear at most once.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
-//! How a [`RecallLayer`] is made: [`RecallLayer::new`] and [`RecallLayer::unsigned`] for the
-//! common cases, [`RecallLayerBuilder`] for per-app credentials and the other settings. Every
-//! way checks the whole configuration and returns a [`ConfigError`] for a mistake.
+//! How a [`RecallLayer`] is made, its constructors and its builder: [`RecallLayer::new`] and
+//! [`RecallLayer::unsigned`] for the common cases, [`RecallLayerBuilder`] for per-app
+//! credentials and the other settings. Every way checks the whole configuration and returns a
+//! [`ConfigError`] for a mistake.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -10,7 +11,7 @@ use crate::config_error::ConfigError;
 use crate::layer::RecallLayer;
 use crate::policy::{Credentials, DebugMap, Policy};
 use crate::protocol::app::SdkAppId;
-use crate::protocol::command::{RecallKind, RecallKinds};
+use crate::protocol::recall_kind::{RecallKind, RecallKinds};
 use crate::protocol::signature::{Token, TokenProblem, TokenSet};
 
 impl RecallLayer {
