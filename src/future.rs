@@ -155,22 +155,9 @@ where
                     let (status, json) = answer.take().expect("polled after completion");
                     return Poll::Ready(Ok(json_response(status, ResponseBody::ack(json))));
                 }
-                StateProj::Handling { future, span } => {
-                    let answer = match ready!(future.poll(cx)) {
-                        Ok(()) => {
-                            span.acknowledged();
-                            (StatusCode::OK, Ack::ok().to_bytes())
-                        }
-                        Err(error) => {
-                            let failure = HandlerFailure::of(&error);
-                            span.failed(failure.reason());
-                            failure.into_answer()
-                        }
-                    };
-                    State::Answer {
-                        answer: Some(answer),
-                    }
-                }
+                StateProj::Handling { future, span } => State::Answer {
+                    answer: Some(answer_for(ready!(future.poll(cx)), span)),
+                },
                 StateProj::Collecting {
                     mut body,
                     collected,
@@ -183,40 +170,67 @@ where
                         .map(BodyBuffer::into_bytes)
                         .unwrap_or_default();
                     let job = job.take().expect("polled after completion");
-                    let parsed = read.and_then(|()| {
-                        RecallEvent::parse(job.kind, &bytes, job.context)
-                            .map_err(BodyError::into_rejection)
-                    });
-                    match parsed {
-                        Err(rejection) => {
-                            job.span.refused(&rejection);
-                            State::Answer {
-                                answer: Some(rejection.into_answer()),
-                            }
-                        }
-                        Ok(event) => {
-                            job.span.parsed(&event);
-                            match job.next {
-                                Next::Forward(mut inner) => {
-                                    job.span.forwarded();
-                                    let mut parts = job.parts;
-                                    parts.extensions.insert(event);
-                                    let request =
-                                        Request::from_parts(parts, RequestBody::buffered(bytes));
-                                    State::Inner {
-                                        future: inner.call(request),
-                                    }
-                                }
-                                Next::Acknowledge(handler) => State::Handling {
-                                    future: M::handle(handler, AcceptedRecall::new(event, bytes)),
-                                    span: job.span,
-                                },
-                            }
-                        }
-                    }
+                    job.read(read, bytes)
                 }
             };
             state.set(next);
+        }
+    }
+}
+
+impl<S, H> Job<S, H> {
+    /// The step after the body: its parse refused, or the event forwarded to the inner service
+    /// with the bytes read, or handed to the handler.
+    fn read<ReqBody, M>(self, read: Result<(), Rejection>, bytes: Bytes) -> State<S, ReqBody, M>
+    where
+        S: Service<Request<RequestBody<ReqBody>>>,
+        M: Mode<Handler = H>,
+    {
+        let parsed = read.and_then(|()| {
+            RecallEvent::parse(self.kind, &bytes, self.context).map_err(BodyError::into_rejection)
+        });
+        let event = match parsed {
+            Ok(event) => event,
+            Err(rejection) => {
+                self.span.refused(&rejection);
+                return State::Answer {
+                    answer: Some(rejection.into_answer()),
+                };
+            }
+        };
+        self.span.parsed(&event);
+        match self.next {
+            Next::Forward(mut inner) => {
+                self.span.forwarded();
+                let mut parts = self.parts;
+                parts.extensions.insert(event);
+                let request = Request::from_parts(parts, RequestBody::buffered(bytes));
+                State::Inner {
+                    future: inner.call(request),
+                }
+            }
+            Next::Acknowledge(handler) => State::Handling {
+                future: M::handle(handler, AcceptedRecall::new(event, bytes)),
+                span: self.span,
+            },
+        }
+    }
+}
+
+/// The layer's answer to what the acknowledge-mode handler did: `OK`, or 500 with the reason.
+fn answer_for(
+    handled: Result<(), crate::handler::BoxError>,
+    span: &CallbackSpan,
+) -> (StatusCode, Bytes) {
+    match handled {
+        Ok(()) => {
+            span.acknowledged();
+            (StatusCode::OK, Ack::ok().to_bytes())
+        }
+        Err(error) => {
+            let failure = HandlerFailure::of(&error);
+            span.failed(failure.reason());
+            failure.into_answer()
         }
     }
 }
