@@ -186,7 +186,8 @@ impl RecallEvent {
 }
 
 /// The queued form as the derive reads it; [`RecallEvent`]'s `Deserialize` adds the pointer to
-/// `parse` to its error for a body without `SdkAppid`.
+/// `parse` to its error for a body without `SdkAppid`. (serde's `remote = "Self"` would spare
+/// this list of the variants, but makes the derived functions public methods of the event.)
 #[derive(Deserialize)]
 #[serde(tag = "CallbackCommand")]
 enum Queued {
