@@ -72,18 +72,13 @@ async fn concurrent_duplicates_from_many_tasks_give_one_entry_per_key_in_fewer_c
     for task in 0..64u32 {
         let handoff = handoff.clone();
         tasks.push(tokio::spawn(async move {
-            let mut outcomes = Vec::new();
+            let mut seen = Vec::new();
             for round in 0..8u32 {
                 let first = ((task + round) % 8) * 4;
                 let seqs: Vec<u32> = (first..first + 4).collect();
-                outcomes.extend(
-                    hand(&handoff, recall(&seqs, "jared"))
-                        .await
-                        .unwrap()
-                        .outcomes,
-                );
+                seen.extend(outcomes(&handoff, recall(&seqs, "jared")).await);
             }
-            outcomes
+            seen
         }));
     }
     let mut outcomes = Vec::new();
@@ -164,14 +159,8 @@ async fn a_retry_signed_anew_is_a_duplicate() {
         group.context.request_time = Some(1_700_000_030);
         group.context.client_ip = Some("10.1.2.3".parse().unwrap());
     }
-    assert_eq!(
-        hand(&handoff, first).await.unwrap().outcomes,
-        [Outcome::New]
-    );
-    assert_eq!(
-        hand(&handoff, resent).await.unwrap().outcomes,
-        [Outcome::Duplicate]
-    );
+    assert_eq!(outcomes(&handoff, first).await, [Outcome::New]);
+    assert_eq!(outcomes(&handoff, resent).await, [Outcome::Duplicate]);
     assert_eq!(dir.entries().len(), 1);
 }
 
@@ -184,26 +173,17 @@ async fn keys_older_than_the_window_are_purged_and_stored_again() {
         .open()
         .unwrap();
     assert_eq!(
-        hand(&handoff, recall(&[1], "jared"))
-            .await
-            .unwrap()
-            .outcomes,
+        outcomes(&handoff, recall(&[1], "jared")).await,
         [Outcome::New]
     );
     assert_eq!(
-        hand(&handoff, recall(&[1], "jared"))
-            .await
-            .unwrap()
-            .outcomes,
+        outcomes(&handoff, recall(&[1], "jared")).await,
         [Outcome::Duplicate]
     );
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     // The next commit purges: the claim is gone from the table, and the key is new again.
     assert_eq!(
-        hand(&handoff, recall(&[1], "jared"))
-            .await
-            .unwrap()
-            .outcomes,
+        outcomes(&handoff, recall(&[1], "jared")).await,
         [Outcome::New]
     );
     assert_eq!(dir.entries().len(), 2);

@@ -189,7 +189,7 @@ proptest! {
 
             let mut consumer = StreamConsumer::connect(&redis.url(), DEFAULT_STREAM, "model", "m").await.unwrap();
             let mut per_key: BTreeMap<String, Vec<(&str, bool)>> = BTreeMap::new();
-            for entry in consumer.read(10_000, Duration::from_millis(10)).await.unwrap().into_iter().map(Result::unwrap).collect::<Vec<_>>() {
+            for entry in wellformed(consumer.read(10_000, Duration::from_millis(10)).await) {
                 per_key.entry(entry.key.clone()).or_default().push((operator_of(&entry.event), entry.conflict));
             }
             assert_eq!(per_key, model.stored_per_key());

@@ -63,18 +63,13 @@ async fn two_replicas_sharing_one_redis_store_each_key_once() {
     for task in 0..32u32 {
         let handoff = replicas[task as usize % 2].clone();
         tasks.push(tokio::spawn(async move {
-            let mut outcomes = Vec::new();
+            let mut seen = Vec::new();
             for round in 0..8u32 {
                 let first = ((task / 2 + round) % 8) * 4;
                 let seqs: Vec<u32> = (first..first + 4).collect();
-                outcomes.extend(
-                    hand(&handoff, recall(&seqs, "jared"))
-                        .await
-                        .unwrap()
-                        .outcomes,
-                );
+                seen.extend(outcomes(&handoff, recall(&seqs, "jared")).await);
             }
-            outcomes
+            seen
         }));
     }
     let mut outcomes = Vec::new();
@@ -98,10 +93,7 @@ async fn a_conflict_in_the_stream_is_kept_marked_and_logged() {
     let dir = Dir::new();
     let handoff = dir.builder().redis(redis.url()).open().unwrap();
     assert_eq!(
-        hand(&handoff, recall(&[9], "jared"))
-            .await
-            .unwrap()
-            .outcomes,
+        outcomes(&handoff, recall(&[9], "jared")).await,
         [Outcome::New]
     );
     let forged = hand(&handoff, recall(&[9], "mallory")).await.unwrap();
@@ -112,13 +104,7 @@ async fn a_conflict_in_the_stream_is_kept_marked_and_logged() {
     let mut consumer = StreamConsumer::connect(&redis.url(), STREAM, "audit", "a1")
         .await
         .unwrap();
-    let entries = consumer
-        .read(10, Duration::from_millis(100))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect::<Vec<_>>();
+    let entries = wellformed(consumer.read(10, Duration::from_millis(100)).await);
     let seen: Vec<(&str, bool)> = entries
         .iter()
         .map(|e| (e.key.as_str(), e.conflict))
@@ -275,13 +261,7 @@ async fn an_unread_entry_comes_back_to_the_group_and_an_acknowledged_one_never_d
     let mut crashed = StreamConsumer::connect(&redis.url(), STREAM, "archive", "crashed")
         .await
         .unwrap();
-    let read = crashed
-        .read(10, Duration::from_millis(100))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect::<Vec<_>>();
+    let read = wellformed(crashed.read(10, Duration::from_millis(100)).await);
     assert_eq!(
         read.iter().map(|e| e.key.clone()).collect::<Vec<_>>(),
         [key(1), key(2)]
@@ -297,68 +277,28 @@ async fn an_unread_entry_comes_back_to_the_group_and_an_acknowledged_one_never_d
     let mut next = StreamConsumer::connect(&redis.url(), STREAM, "archive", "next")
         .await
         .unwrap();
-    assert!(next
-        .read(10, Duration::from_millis(50))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect::<Vec<_>>()
-        .is_empty());
+    assert!(wellformed(next.read(10, Duration::from_millis(50)).await).is_empty());
     // Not idle long enough yet: nothing to claim.
-    assert!(next
-        .claim_stale(Duration::from_secs(60), 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect::<Vec<_>>()
-        .is_empty());
+    assert!(wellformed(next.claim_stale(Duration::from_secs(60), 10).await).is_empty());
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let claimed = next
-        .claim_stale(Duration::from_millis(100), 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect::<Vec<_>>();
+    let claimed = wellformed(next.claim_stale(Duration::from_millis(100), 10).await);
     assert_eq!(
         claimed.iter().map(|e| e.key.clone()).collect::<Vec<_>>(),
         [key(2)]
     );
     next.ack(&[claimed[0].id.as_str()]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert!(next
-        .claim_stale(Duration::from_millis(100), 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect::<Vec<_>>()
-        .is_empty());
+    assert!(wellformed(next.claim_stale(Duration::from_millis(100), 10).await).is_empty());
     // A new group reads everything from the start; the first group is done.
     let mut other = StreamConsumer::connect(&redis.url(), STREAM, "search", "s1")
         .await
         .unwrap();
     assert_eq!(
-        other
-            .read(10, Duration::from_millis(50))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>()
-            .len(),
+        wellformed(other.read(10, Duration::from_millis(50)).await).len(),
         2
     );
     hand(&handoff, recall(&[3], "jared")).await.unwrap();
-    let new = next
-        .read(10, Duration::from_millis(500))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect::<Vec<_>>();
+    let new = wellformed(next.read(10, Duration::from_millis(500)).await);
     assert_eq!(
         new.iter().map(|e| e.key.clone()).collect::<Vec<_>>(),
         [key(3)]
@@ -579,17 +519,11 @@ async fn a_claim_and_its_conflicts_expire_with_the_window() {
         .open()
         .unwrap();
     assert_eq!(
-        hand(&handoff, recall(&[1], "jared"))
-            .await
-            .unwrap()
-            .outcomes,
+        outcomes(&handoff, recall(&[1], "jared")).await,
         [Outcome::New]
     );
     assert_eq!(
-        hand(&handoff, recall(&[1], "mallory"))
-            .await
-            .unwrap()
-            .outcomes,
+        outcomes(&handoff, recall(&[1], "mallory")).await,
         [Outcome::Conflict]
     );
     let ttl = |name: String| -> i64 {
@@ -610,10 +544,7 @@ async fn a_claim_and_its_conflicts_expire_with_the_window() {
     tokio::time::sleep(window + Duration::from_millis(100)).await;
     // Past the window the key is new again, whoever recalls it.
     assert_eq!(
-        hand(&handoff, recall(&[1], "mallory"))
-            .await
-            .unwrap()
-            .outcomes,
+        outcomes(&handoff, recall(&[1], "mallory")).await,
         [Outcome::New]
     );
     assert_eq!(redis.stream_keys(STREAM), [key(1), key(1), key(1)]);

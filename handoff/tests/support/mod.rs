@@ -15,7 +15,8 @@ use tower::{service_fn, Layer, ServiceExt};
 use tower_tim_recall::testing::Callback;
 use tower_tim_recall::{AcceptedRecall, GroupRecall, OneToOneRecall, RecallLayer, RecalledMessage};
 use tower_tim_recall_handoff::{
-    Handed, Handoff, HandoffBuilder, JournalReader, StoredEntry, Unavailable,
+    ConsumerError, Delivered, Handed, Handoff, HandoffBuilder, JournalReader, Outcome, StoredEntry,
+    StreamEntry, Unavailable,
 };
 
 pub const APP: u64 = 1400000000;
@@ -45,6 +46,23 @@ pub fn one_to_one(msg_key: &str) -> AcceptedRecall {
 /// The dedup key of group message `seq`, as entries carry it.
 pub fn key(seq: u32) -> String {
     format!(r#"{{"Group":{{"SdkAppid":{APP},"GroupId":"{GROUP}","TopicId":null,"MsgSeq":{seq}}}}}"#)
+}
+
+/// The outcomes of handing `recall` to `handoff`, which must make it durable.
+pub async fn outcomes(handoff: &Handoff, recall: AcceptedRecall) -> Vec<Outcome> {
+    hand(handoff, recall)
+        .await
+        .expect("the recall is made durable")
+        .outcomes
+}
+
+/// The entries a consumer's read or claim delivered, every one of this format.
+pub fn wellformed(delivered: Result<Vec<Delivered>, ConsumerError>) -> Vec<StreamEntry> {
+    delivered
+        .expect("Redis answers the consumer")
+        .into_iter()
+        .map(|delivery| delivery.expect("an entry of this format"))
+        .collect()
 }
 
 /// Hands `recall` to `handoff` as the layer does.
