@@ -13,7 +13,9 @@
 //! - [`complete`]: a future driven to its end on this thread, without a runtime;
 //! - [`sign_text`]: Tencent's signature of any `RequestTime` text, written independently of the
 //!   crate;
-//! - with the `net` feature, [`net`]: a server on 127.0.0.1 port 0 and a client over one socket.
+//! - with the `net` feature, [`net`]: a server on 127.0.0.1 port 0 and a client over one socket;
+//! - with the `redis-server` feature, [`redis_server`]: a `redis-server` of the test's own, to
+//!   kill, pause and restart.
 //!
 //! Not published: the crate's tests, the benchmark package and the fuzz targets depend on it
 //! by path.
@@ -28,6 +30,8 @@ pub mod net;
 mod oneshot;
 mod poll;
 mod recorder;
+#[cfg(feature = "redis-server")]
+pub mod redis_server;
 pub mod requests;
 mod sign;
 mod trivial;
