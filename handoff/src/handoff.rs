@@ -93,6 +93,21 @@ impl Handoff {
     pub fn journal_path(&self) -> &Path {
         self.router.journal.path()
     }
+
+    /// Makes `entries` durable, as [`call`](Service::call) does with the entries of a recall:
+    /// for a caller that keeps the entries ([`Entry::of`] made them), to print what was stored,
+    /// say. The future resolves within the budget.
+    ///
+    /// # Errors
+    ///
+    /// [`Unavailable`] when no store took the entries within the budget.
+    pub fn hand(
+        &self,
+        entries: Vec<Entry>,
+    ) -> impl Future<Output = Result<Handed, Unavailable>> + Send + 'static {
+        let router = Arc::clone(&self.router);
+        async move { router.hand(entries).await }
+    }
 }
 
 /// How a [`Handoff`] is built: [`Handoff::builder`], the settings, then [`open`](Self::open).
@@ -234,8 +249,6 @@ impl Service<AcceptedRecall> for Handoff {
     }
 
     fn call(&mut self, recall: AcceptedRecall) -> Self::Future {
-        let entries = Entry::of(&recall, now_millis());
-        let router = Arc::clone(&self.router);
-        Box::pin(async move { router.hand(entries).await })
+        Box::pin(self.hand(Entry::of(&recall, now_millis())))
     }
 }

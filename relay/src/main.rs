@@ -1,0 +1,175 @@
+//! `tim-recall-relay`: Tencent Cloud IM's recall callbacks received, verified, and made
+//! durable once per recalled message, in an SQLite journal or a Redis stream, before `OK`.
+//!
+//! The README's deployment section is the manual: flags and their variables, the Redis
+//! settings the promise needs, a systemd unit, and how to read what the relay stored.
+//!
+//! Exit status: 0 after a graceful stop; 2 for a configuration it cannot run with (a bad flag,
+//! an unreadable token file or TLS file, an unopenable journal, a malformed Redis URL, an
+//! address it cannot listen on), with one line on standard error, before listening; 1 when
+//! it fails later.
+
+#![deny(unsafe_code)]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+
+mod cli;
+mod dump;
+mod limits;
+mod logging;
+mod metrics;
+mod printer;
+mod recorder;
+mod routes;
+mod server;
+mod settings;
+mod shutdown;
+mod tls;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, Serve};
+use crate::metrics::Metrics;
+use crate::printer::Printer;
+use crate::recorder::Recorder;
+use crate::routes::Shared;
+use crate::settings::Settings;
+
+const NAME: &str = "tim-recall-relay";
+
+fn main() -> ExitCode {
+    // clap exits 2 with its message for a bad flag.
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Dump(dump)) => match dump::dump(&dump.journal, &mut std::io::stdout().lock())
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(dump::DumpError::Open(message)) => fail(2, &message),
+            Err(dump::DumpError::Read(message)) => fail(1, &message),
+        },
+        Some(Command::Serve(serve)) => run(*serve),
+        None => run(cli.serve),
+    }
+}
+
+/// `NAME: message` on standard error, and the exit status.
+fn fail(status: u8, message: &str) -> ExitCode {
+    eprintln!("{NAME}: {message}");
+    ExitCode::from(status)
+}
+
+fn run(serve: Serve) -> ExitCode {
+    logging::init(serve.log_format, serve.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(1, &format!("cannot start the runtime: {error}")),
+    };
+    runtime.block_on(relay(serve))
+}
+
+async fn relay(serve: Serve) -> ExitCode {
+    let settings = match Settings::new(serve) {
+        Ok(settings) => settings,
+        Err(error) => return fail(2, &error.to_string()),
+    };
+    let listener = match tokio::net::TcpListener::bind(&settings.addr).await {
+        Ok(listener) => listener,
+        Err(error) => return fail(2, &format!("cannot listen on {}: {error}", settings.addr)),
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(error) => return fail(2, &format!("cannot listen on {}: {error}", settings.addr)),
+    };
+
+    let metrics = Metrics::new(settings.handoff.clone());
+    let (printer, printer_thread) = if settings.quiet {
+        (None, None)
+    } else {
+        match Printer::start(Arc::clone(&metrics)) {
+            Ok((printer, thread)) => (Some(printer), Some(thread)),
+            Err(error) => return fail(1, &format!("cannot start the output thread: {error}")),
+        }
+    };
+    let shared = Arc::new(Shared {
+        handoff: settings.handoff.clone(),
+        metrics: Arc::clone(&metrics),
+        stopping: AtomicBool::new(false),
+    });
+    let recorder = Recorder {
+        handoff: settings.handoff.clone(),
+        metrics: Arc::clone(&metrics),
+        printer,
+    };
+    let app = routes::router(
+        Arc::clone(&shared),
+        &settings.path,
+        settings.layer.clone(),
+        recorder,
+        settings.limits.request_timeout,
+    );
+    let tls = settings.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    announce(&settings, addr);
+
+    let stopping = Arc::clone(&shared);
+    let dropped = server::serve(listener, app, tls, &settings.limits, metrics, async move {
+        shutdown::signal().await;
+        stopping.stopping.store(true, Ordering::Relaxed);
+        tracing::info!("stopping: answering the requests in flight");
+    })
+    .await;
+    if dropped > 0 {
+        tracing::warn!(
+            connections = dropped,
+            "dropped at the shutdown deadline with requests unanswered"
+        );
+    }
+    drop(shared);
+    // Every line of an entry answered OK reaches standard output before the exit.
+    if let Some(thread) = printer_thread {
+        thread.finish();
+    }
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+/// The start-up lines: where it listens (`listening on http://ADDR/PATH`, a stable line for
+/// scripts), what it accepts, where recalls go, and what to run next.
+fn announce(settings: &Settings, addr: std::net::SocketAddr) {
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{addr}{}", settings.path);
+    let apps: Vec<String> = settings.apps.iter().map(u64::to_string).collect();
+    let journal = settings.handoff.journal_path().display().to_string();
+    tracing::info!(
+        url = %url,
+        SdkAppid = %apps.join(","),
+        signed = settings.signed,
+        journal = %journal,
+        "listening"
+    );
+    eprintln!("listening on {url}");
+    if settings.apps == [settings::DEMO_SDKAPPID] {
+        eprintln!(
+            "no --sdkappid: accepting the demo app {} only; give your app's SDKAppID",
+            settings::DEMO_SDKAPPID
+        );
+    }
+    if !settings.signed {
+        eprintln!(
+            "no token: callbacks are not signed; set {} (or --token-file) to the console's \
+             callback token",
+            settings::TOKEN_ENV
+        );
+    }
+    eprintln!("read what it stored: {NAME} dump --journal {journal}");
+    eprintln!("metrics: {scheme}://{addr}/metrics  readiness: {scheme}://{addr}/readyz");
+}
