@@ -79,6 +79,10 @@ pub(crate) struct Serve {
         default_value = "tim-recall.db"
     )]
     pub(crate) journal: PathBuf,
+    /// The most the journal file may grow to, in bytes; a recall that would pass it is
+    /// answered 500 (recall store unavailable) [default: no limit].
+    #[arg(long, env = "TIM_RECALL_JOURNAL_MAX_BYTES", value_name = "BYTES")]
+    pub(crate) journal_max_bytes: Option<u64>,
     /// A Redis server whose stream is the destination: redis://[user:password@]host:port[/db],
     /// rediss:// or unix:///path. Prefer the variable: ps shows flags.
     #[arg(

@@ -26,7 +26,6 @@ mod shutdown;
 mod tls;
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::Parser;
@@ -99,7 +98,6 @@ async fn relay(serve: Serve) -> ExitCode {
     let shared = Arc::new(Shared {
         handoff: settings.handoff.clone(),
         metrics: Arc::clone(&metrics),
-        stopping: AtomicBool::new(false),
     });
     let recorder = Recorder {
         handoff: settings.handoff.clone(),
@@ -116,10 +114,8 @@ async fn relay(serve: Serve) -> ExitCode {
     let tls = settings.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     announce(&settings, addr);
 
-    let stopping = Arc::clone(&shared);
     let dropped = server::serve(listener, app, tls, &settings.limits, metrics, async move {
         shutdown::signal().await;
-        stopping.stopping.store(true, Ordering::Relaxed);
         tracing::info!("stopping: answering the requests in flight");
     })
     .await;

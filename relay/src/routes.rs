@@ -1,7 +1,6 @@
 //! What the relay answers: the callback path behind the layer, `/healthz`, `/readyz` and
 //! `/metrics`; 404 for anything else.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,8 +27,6 @@ use crate::settings::{HEALTHZ, METRICS, READYZ};
 pub(crate) struct Shared {
     pub(crate) handoff: Handoff,
     pub(crate) metrics: Arc<Metrics>,
-    /// Set on SIGTERM or SIGINT: `/readyz` answers 503 while requests in flight finish.
-    pub(crate) stopping: AtomicBool,
 }
 
 /// The longest path written in a log line, in bytes: the rest is cut.
@@ -126,12 +123,10 @@ async fn count_refusals(
 /// the stream or the journal it spills to), else 503; the body says which store is up.
 async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
     let stats = shared.handoff.stats();
-    let stopping = shared.stopping.load(Ordering::Relaxed);
-    let ready = !stopping && (stats.journal_up || stats.stream_up == Some(true));
+    let ready = stats.journal_up || stats.stream_up == Some(true);
     let up = |up: bool| if up { "up" } else { "down" };
     let body = serde_json::json!({
         "ready": ready,
-        "stopping": stopping,
         "journal": up(stats.journal_up),
         "stream": stats.stream_up.map(up),
         "spill_backlog": stats.backlog,

@@ -103,6 +103,9 @@ impl Settings {
         };
 
         let mut handoff = Handoff::builder(&serve.journal).dedup_window(serve.dedup_window);
+        if let Some(bytes) = serve.journal_max_bytes {
+            handoff = handoff.journal_max_bytes(bytes);
+        }
         if let Some(url) = &serve.redis {
             handoff = handoff.redis(url.as_str()).stream(serve.stream.as_str());
         }
