@@ -165,6 +165,21 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr) {
              callback token",
             settings::TOKEN_ENV
         );
+        if settings.tls.is_none() {
+            // What to run next: a group recall, as Tencent's backend sends it unsigned.
+            let app = settings.apps[0];
+            let mut target = addr;
+            if target.ip().is_unspecified() {
+                target.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            eprintln!(
+                "send a recall: curl -sS -X POST 'http://{target}{}?SdkAppid={app}\
+                 &CallbackCommand=Group.CallbackAfterRecallMsg&contenttype=json' -d \
+                 '{{\"CallbackCommand\":\"Group.CallbackAfterRecallMsg\",\"GroupId\":\"@TGS#2J4SZEAEL\",\
+                 \"MsgSeqList\":[{{\"MsgSeq\":130}}],\"EventTime\":1670574414123}}'",
+                settings.path
+            );
+        }
     }
     eprintln!("read what it stored: {NAME} dump --journal {journal}");
     eprintln!("metrics: {scheme}://{addr}/metrics  readiness: {scheme}://{addr}/readyz");
