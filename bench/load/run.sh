@@ -11,7 +11,10 @@
 #   bash bench/load/run.sh [ROUNDS] [SECONDS] [CONNECTIONS] [SERVER...]
 #
 # SERVERs default to all: bare, bare_layer, server, server_log (the `server` example with its
-# access log, standard error discarded) and handwritten. Needs wrk (apt-get install wrk).
+# access log, standard error discarded) and handwritten. The durable receivers (relay_journal,
+# relay_redis, handwritten_durable) are run by name, with SCRIPT=bench/load/recall_unique.lua
+# (each request a MsgSeq of its own; the default script is recall.lua). Needs wrk (apt-get
+# install wrk).
 # Prints one line per run, then the median of each server; with RESULTS=FILE set, also
 # appends `server req/s` lines to FILE (what bench's `chart` reads).
 set -euo pipefail
@@ -47,7 +50,7 @@ for round in $(seq 1 "$rounds"); do
       sleep 0.1
     done
     out=$(taskset -c 1 wrk --latency -t1 -c"$connections" -d"${seconds}s" \
-      -s bench/load/recall.lua "http://127.0.0.1:$port")
+      -s "${SCRIPT:-bench/load/recall.lua}" "http://127.0.0.1:$port")
     kill "$server"
     wait "$server" 2>/dev/null || true
     rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")

@@ -55,13 +55,18 @@ pub(crate) fn router(
             .layer(TimeoutLayer::new(request_timeout))
             .layer(layer.acknowledge(recorder)),
     );
-    Router::new()
+    let router = Router::new()
         .route(path, callback)
         .route(HEALTHZ, get(|| async { "ok\n" }))
         .route(READYZ, get(readyz))
         .route(METRICS, get(metrics))
-        .with_state(shared)
-        .layer(middleware::from_fn(log_request))
+        .with_state(shared);
+    // Installed only when it logs: below DEBUG a request pays nothing for it.
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        router.layer(middleware::from_fn(log_request))
+    } else {
+        router
+    }
 }
 
 /// Behind the layer, on the callback path: another callback command that passed the guard is
@@ -152,12 +157,12 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
-/// A span per request with its method and path (capped, escaped; never the query, which may
-/// carry `Sign`), and a `DEBUG` event with its answer. The layer's own events, inside it, say
-/// what it decided about a callback and why.
+/// From `--log-level debug` on, a span per request with its method and path (capped, escaped;
+/// never the query, which may carry `Sign`), and an event with its answer. The layer's own
+/// events, inside it, say what it decided about a callback and why.
 async fn log_request(request: Request, next: Next) -> Response {
     let path = capped(request.uri().path());
-    let span = tracing::info_span!("request", method = %request.method(), path = ?path);
+    let span = tracing::debug_span!("request", method = %request.method(), path = ?path);
     let started = Instant::now();
     async move {
         let response = next.run(request).await;

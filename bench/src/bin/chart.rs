@@ -44,6 +44,9 @@ const LABELS: &[(&str, &str)] = &[
     ("server_log", "examples/server, access log on"),
     ("handwritten", "hand-written axum receiver"),
     ("handwritten_lean", "the same, lean query parse"),
+    ("relay_journal", "tim-recall-relay, journal"),
+    ("relay_redis", "tim-recall-relay, Redis stream"),
+    ("handwritten_durable", "hand-written, SQLite per recall"),
 ];
 
 fn main() -> ExitCode {

@@ -11,7 +11,8 @@
 //! after the other, as plain HTTP/1.1 written by hand, so that the client costs the server
 //! nothing but the bytes it reads. Every answer must be 200 with the `OK` acknowledgement; the
 //! first other answer ends the run with exit status 1. With `--token`, each request is signed
-//! at the current time.
+//! at the current time. With `--unique`, each group recall names a `MsgSeq` of its own, so that
+//! a durable receiver stores every request instead of taking all but the first as retries.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -43,6 +44,12 @@ struct Cli {
     /// Sign each request with this token, at the current time.
     #[arg(long)]
     token: Option<String>,
+    /// Give each group recall a `MsgSeq` of its own, from `--first-seq` on.
+    #[arg(long)]
+    unique: bool,
+    /// The first `MsgSeq` with `--unique` (a later run on the same store starts past the last).
+    #[arg(long, default_value_t = 1_000_000)]
+    first_seq: u64,
 }
 
 /// What is sent: Tencent's documented callback of a kind, or another command.
@@ -79,20 +86,35 @@ fn main() -> ExitCode {
         let sign = support::sign_text(token, &now.to_string());
         query.push_str(&format!("&RequestTime={now}&Sign={sign}"));
     }
-    let request = format!(
-        "POST {CALLBACK_PATH}?{query} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        cli.addr,
-        body.len()
-    );
+    let addr = cli.addr.clone();
+    let request = move |seq: Option<u64>| {
+        let body = match seq {
+            Some(seq) => body.replacen("\"MsgSeq\":130", &format!("\"MsgSeq\":{seq}"), 1),
+            None => body.to_owned(),
+        };
+        format!(
+            "POST {CALLBACK_PATH}?{query} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    };
     let connections = cli.connections.max(1);
+    let mut first = cli.first_seq;
     let threads: Vec<_> = (0..connections)
         .map(|index| {
             let share =
                 cli.requests / connections + usize::from(index < cli.requests % connections);
             let addr = cli.addr.clone();
-            let request = request.clone();
-            std::thread::spawn(move || exchange(&addr, request.as_bytes(), share))
+            // Each connection's requests: the same bytes, or each its own MsgSeq.
+            let requests: Vec<Vec<u8>> = if cli.unique {
+                let seqs = first..first + share as u64;
+                first += share as u64;
+                seqs.map(|seq| request(Some(seq))).collect()
+            } else {
+                vec![request(None)]
+            };
+            std::thread::spawn(move || exchange(&addr, &requests, share))
         })
         .collect();
     let mut failed = false;
@@ -109,8 +131,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Sends `request` `count` times over one connection, reading each answer whole.
-fn exchange(addr: &str, request: &[u8], count: usize) -> Result<(), String> {
+/// Sends `count` requests over one connection, going round `requests`, reading each answer
+/// whole.
+fn exchange(addr: &str, requests: &[Vec<u8>], count: usize) -> Result<(), String> {
     let stream = TcpStream::connect(addr).map_err(|error| format!("connect {addr}: {error}"))?;
     stream
         .set_nodelay(true)
@@ -119,7 +142,7 @@ fn exchange(addr: &str, request: &[u8], count: usize) -> Result<(), String> {
     let mut reader = BufReader::new(stream);
     for sent in 0..count {
         writer
-            .write_all(request)
+            .write_all(&requests[sent % requests.len()])
             .map_err(|error| format!("request {sent}: {error}"))?;
         let (status, body) =
             read_answer(&mut reader).map_err(|error| format!("answer {sent}: {error}"))?;
