@@ -405,7 +405,15 @@ async fn a_disk_that_does_not_keep_up_fills_the_queue_and_the_rest_is_refused_at
             tokio::spawn(async move { (seq, hand(&handoff, recall(&[seq], "jared")).await) })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The lock holds until the queue has overflowed: a refused recall's task ends at once.
+    let overflowed = eventually(Duration::from_secs(60), || {
+        tasks.iter().any(tokio::task::JoinHandle::is_finished)
+    })
+    .await;
+    assert!(
+        overflowed,
+        "no recall was refused while the writer was stopped"
+    );
     blocker.execute_batch("ROLLBACK").unwrap();
     let (mut stored, mut refused) = (Vec::new(), 0);
     for task in tasks {

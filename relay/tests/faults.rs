@@ -196,5 +196,5 @@ fn redis_stopped_during_a_load_and_the_relay_killed_in_the_outage_lose_nothing()
         missing.is_empty(),
         "answered OK and not in the stream: {missing:?}"
     );
-    assert!(answered.len() > 200, "{} answered", answered.len());
+    assert!(answered.len() > 150, "{} answered", answered.len());
 }
