@@ -15,6 +15,7 @@ use tower_service::Service;
 use crate::accepted::AcceptedRecall;
 use crate::body::{RequestBody, ResponseBody};
 use crate::body_buffer::BodyBuffer;
+use crate::clock::Clock;
 use crate::handler::HandlerFailure;
 use crate::mode::Mode;
 use crate::protocol::ack::{json_response, Ack};
@@ -73,6 +74,12 @@ pub(crate) struct Job<S, H> {
     pub(crate) parts: Parts,
     pub(crate) kind: RecallKind,
     pub(crate) context: CallbackContext,
+    /// For a signed recall, the window's end ([`Policy::window_end`]): its body must be
+    /// complete by then, by `clock`.
+    ///
+    /// [`Policy::window_end`]: crate::policy::Policy::window_end
+    pub(crate) window_end: Option<u64>,
+    pub(crate) clock: Clock,
     pub(crate) next: Next<S, H>,
     pub(crate) span: CallbackSpan,
 }
@@ -179,6 +186,15 @@ where
 }
 
 impl<S, H> Job<S, H> {
+    /// A signed recall's time window holds until its body is complete: a URL captured with its
+    /// head is good for `max_age` after its `RequestTime`, however long its body takes.
+    fn in_window(&self) -> Result<(), Rejection> {
+        match self.window_end {
+            Some(end) if self.clock.now_secs() > end => Err(Rejection::TIME_TOO_OLD),
+            _ => Ok(()),
+        }
+    }
+
     /// The step after the body: its parse refused, or the event forwarded to the inner service
     /// with the bytes read, or handed to the handler.
     fn read<ReqBody, M>(self, read: Result<(), Rejection>, bytes: Bytes) -> State<S, ReqBody, M>
@@ -186,7 +202,7 @@ impl<S, H> Job<S, H> {
         S: Service<Request<RequestBody<ReqBody>>>,
         M: Mode<Handler = H>,
     {
-        let parsed = read.and_then(|()| {
+        let parsed = read.and_then(|()| self.in_window()).and_then(|()| {
             RecallEvent::parse(self.kind, &bytes, self.context).map_err(BodyError::into_rejection)
         });
         let event = match parsed {

@@ -535,6 +535,7 @@
 //! | body over the limit, by the body's exact size hint (hyper's body has it from `Content-Length`) or, for a body without one, by `Content-Length` or the hint's lower bound | 413, body never read | `body is larger than the limit` |
 //! | body over the limit while reading | 413 | `body is larger than the limit` |
 //! | body fails while reading | 400 | `body could not be read` |
+//! | the app is signed, and the body completes after `RequestTime` has left the window (`max_age`): decided when the body is complete, by the clock, with no timer | 401 | `RequestTime is too old` |
 //! | body not one JSON object, not UTF-8, nested deeper than 127 levels | 400 | `body is not a JSON object`, `body is not UTF-8`, `body is nested too deep` |
 //! | the body's `CallbackCommand` not the query's (a group body under the one-to-one command, say) | 400 | `the body's CallbackCommand is not the query's` |
 //! | body not an event of its kind: a required field missing, a field of the wrong type or given twice, trailing text | 400 | ``invalid body: `` and what serde_json found, as in ``invalid body: missing field `GroupId` at line 1 column 29`` (at most 160 bytes) |

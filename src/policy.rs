@@ -129,6 +129,14 @@ impl Policy {
         })
     }
 
+    /// The last second, by the layer's clock, at which a recall with this verified context may
+    /// complete its body: `RequestTime` plus `max_age`, for a signed app; `None` unsigned.
+    pub(crate) fn window_end(&self, context: &CallbackContext) -> Option<u64> {
+        context
+            .request_time
+            .map(|time| time.saturating_add(self.max_age))
+    }
+
     /// The app, then, for a signed app, `RequestTime` and `Sign`.
     fn verify(&self, query: &CallbackQuery<'_>) -> Result<CallbackContext, Rejection> {
         let app = query.sdk_app_id()?;

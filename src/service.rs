@@ -137,6 +137,8 @@ impl<S, M: Mode> Recall<S, M> {
         let job = Job {
             parts,
             kind,
+            window_end: self.policy.window_end(&context),
+            clock: self.policy.clock.clone(),
             context,
             next,
             span,

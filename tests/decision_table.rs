@@ -406,6 +406,60 @@ async fn both_bounds_are_sixty_seconds_by_default() {
     refused(&layer, ahead, StatusCode::UNAUTHORIZED, AHEAD).await;
 }
 
+/// A clock that reads `head` the first time (the head's check) and `body` after (when the
+/// body is complete).
+fn head_then_body(head: u64, body: u64) -> impl Fn() -> std::time::SystemTime + Send + Sync {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    move || {
+        at(
+            if calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                head
+            } else {
+                body
+            },
+        )
+    }
+}
+
+#[tokio::test]
+async fn the_window_holds_until_the_body_is_complete() {
+    // Signed 10 s before the head arrives: the window (60 s) ends 50 s after the head.
+    for (later, answer) in [
+        (0, None),
+        (50, None),
+        (51, Some(TOO_OLD)),
+        (3600, Some(TOO_OLD)),
+    ] {
+        for (_, query, body) in recalls() {
+            let time = NOW - 10;
+            let query = format!("{query}&RequestTime={time}&Sign={}", sign(TOKEN, time));
+            let layer = RecallLayer::builder()
+                .signed_app(APP, [TOKEN])
+                .clock(head_then_body(NOW, NOW + later))
+                .build()
+                .unwrap();
+            match answer {
+                None => {
+                    let event = accept(&layer, &query, full(body)).await;
+                    assert_eq!(event.context().request_time, Some(time));
+                }
+                Some(reason) => {
+                    let request = post(&query, full(body));
+                    refused(&layer, request, StatusCode::UNAUTHORIZED, reason).await;
+                }
+            }
+        }
+    }
+    // An unsigned app has no window.
+    let unsigned = RecallLayer::builder()
+        .unsigned_app(APP)
+        .allow_unsigned_apps()
+        .clock(head_then_body(NOW, NOW + 3600))
+        .build()
+        .unwrap();
+    accept(&unsigned, QUERY, full(EVENT)).await;
+}
+
 #[tokio::test]
 async fn each_bound_is_exact_on_its_own_and_the_reason_names_it() {
     for (age, ahead) in [

@@ -249,3 +249,40 @@ fn sigterm_exits_within_the_deadline_while_slow_clients_hold_connections() {
     assert!(closed_within(&mut stalled, Duration::from_secs(5)));
     assert!(closed_within(&mut head, Duration::from_secs(5)));
 }
+
+#[test]
+fn a_body_completed_after_the_time_window_is_refused() {
+    let dir = dir();
+    let relay = Relay::start(
+        dir.path(),
+        &["--quiet", "--max-age", "2s", "--request-timeout", "30s"],
+    );
+    // Signed now: the head is in the window (2 s); the body completes 3.5 s later.
+    let callback = group(&[1]).signed(TOKEN);
+    let body = callback.body();
+    let mut stream = TcpStream::connect(relay.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let head = format!(
+        "POST /im/callback?{} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        callback.query(),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    stream.write_all(&body[10..]).unwrap();
+    assert_eq!(
+        read_answer(&mut stream).unwrap(),
+        (
+            401,
+            r#"{"ActionStatus":"FAIL","ErrorInfo":"RequestTime is too old","ErrorCode":401}"#
+                .to_owned()
+        )
+    );
+    assert_eq!(dump(&relay.journal).len(), 0);
+    // The same URL's recall, sent whole at once while fresh, is accepted.
+    assert_eq!(relay.recall(&[2]), (200, OK.to_owned()));
+}
