@@ -21,9 +21,12 @@
 //! a number when it was sent), so the output can be piped into another program. A line that
 //! cannot be written is answered 500, so that Tencent's log shows the lost callback. Everything
 //! else goes to standard error. The line is written with a blocking `write` from the runtime's
-//! worker thread, as `std::io::stdout` does: a reader that drains the pipe slower than recalls
-//! arrive holds up that worker and the connections it serves. Pipe the output into something
-//! that keeps up, or hand the events to a task through a bounded queue, as the README shows.
+//! worker thread, as `std::io::stdout` does: once a reader stops reading and the pipe is full,
+//! each recall blocks the worker that handles it, and when every worker is blocked (after as
+//! many recalls as the runtime has workers, one per CPU) the server answers nothing more,
+//! refusals included, until the reader reads again. Pipe the output into something that keeps
+//! up, or hand the events to a task through a bounded queue, as the README shows;
+//! `tim-recall-relay` writes its lines from a thread of its own and never waits for the reader.
 //!
 //! Tencent sends every callback command of an app to the same URL. The layer takes the three
 //! recalls, and its guard holds every other command to the same checks: from an app that is
@@ -55,8 +58,12 @@
 //! refuses (a token padded with a line break, an app given twice) or a failure to bind exits
 //! with 1 and says why.
 //!
+//! It sets the limits a server facing the internet needs (`demo::serve_http1`: a header read
+//! timeout that also closes idle connections, a request deadline, a connection cap, a head
+//! size, HTTP/1.1 only; SECURITY.md's "Limits a receiver needs" says what each stops).
+//!
 //! Ctrl-C (or SIGTERM) stops the server gracefully: it stops accepting, lets the requests under
-//! way finish, then exits 0.
+//! way finish for up to 5 seconds, drops the connections still open, then exits 0.
 //!
 //! Send it a callback from another terminal with the `simulate` example, which plays Tencent's
 //! backend (the server prints the exact commands when it starts):
@@ -144,9 +151,7 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
     let (listener, addr) = cli.options.listen().await?;
     print_hints(addr, &cli);
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    demo::serve_http1(listener, app).await;
     log!("stopped");
     Ok(())
 }
@@ -171,37 +176,54 @@ async fn acknowledge() -> Response {
 }
 
 /// One line on standard error per request: method, path, command, app and the answer, with the
-/// reason of a refusal. Never the whole query: it may carry `Sign`. Not installed with
-/// `--quiet`.
+/// reason of a refusal. Not installed with `--quiet`.
 ///
-/// The line is begun before the request moves on, from what the request holds, so that
-/// nothing of it is copied; it is written with one call, as a reader of the log sees it whole.
+/// The line is bounded whatever the request: the path is cut at [`LOGGED_PATH`] bytes, and a
+/// parameter's value is written only when it has the form of what it names (a command is
+/// letters, digits, `.` and `_`, at most [`LOGGED_COMMAND`] bytes; an app is decimal digits),
+/// quoted and escaped; otherwise only its length. The parameters are read as the layer reads
+/// them (names and values percent-decoded, pairs split on `&`), so that the line names the
+/// command the layer acted on; the query itself, which carries `Sign`, is never written.
 async fn access_log(request: Request, next: Next) -> Response {
     let mut line = String::with_capacity(160);
-    let _ = write!(line, "{} {}", request.method(), request.uri().path());
-    // The two parameters, by their names as Tencent writes them; only their values decoded.
+    let _ = write!(
+        line,
+        "{} {:?}",
+        request.method(),
+        capped(request.uri().path())
+    );
     let mut command = None;
     let mut app = None;
-    for pair in request.uri().query().unwrap_or_default().split('&') {
-        let value = || match pair.split_once('=') {
-            // Most values have nothing to decode.
-            Some((_, value)) if !value.contains(['%', '+']) => Some(Cow::Borrowed(value)),
-            _ => form_urlencoded::parse(pair.as_bytes())
-                .next()
-                .map(|(_, value)| value),
-        };
-        match pair.split_once('=').map_or(pair, |(name, _)| name) {
-            "CallbackCommand" if command.is_none() => command = value(),
-            "SdkAppid" if app.is_none() => app = value(),
+    for (name, value) in
+        form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+    {
+        match &*name {
+            "CallbackCommand" if command.is_none() => command = Some(value),
+            "SdkAppid" if app.is_none() => app = Some(value),
             _ => {}
         }
     }
-    // Quoted and escaped: the values are any sender's text, which must not forge a line.
     if let Some(command) = &command {
-        let _ = write!(line, " CallbackCommand={command:?}");
+        let shown = command.len() <= LOGGED_COMMAND
+            && command
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_');
+        if shown {
+            let _ = write!(line, " CallbackCommand={command:?}");
+        } else {
+            let _ = write!(
+                line,
+                " CallbackCommand=({} bytes, not shown)",
+                command.len()
+            );
+        }
     }
     if let Some(app) = &app {
-        let _ = write!(line, " SdkAppid={app:?}");
+        if app.len() <= 20 && app.bytes().all(|b| b.is_ascii_digit()) {
+            let _ = write!(line, " SdkAppid={app}");
+        } else {
+            let _ = write!(line, " SdkAppid=({} bytes, not a number)", app.len());
+        }
     }
     let recall = command
         .as_deref()
@@ -220,14 +242,31 @@ async fn access_log(request: Request, next: Next) -> Response {
         log_line(line);
         return response;
     }
-    // A refusal: show the layer's reason from the FAIL acknowledgement.
+    // A refusal: show the layer's reason from the FAIL acknowledgement (at most 160 bytes).
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
     if let Ok(ack) = serde_json::from_slice::<Ack>(&bytes) {
-        let _ = write!(line, ": {}", ack.error_info());
+        let _ = write!(line, ": {:?}", ack.error_info());
     }
     log_line(line);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The longest path written in a log line, in bytes.
+const LOGGED_PATH: usize = 96;
+/// The longest `CallbackCommand` written in a log line, in bytes (Tencent's are under 50).
+const LOGGED_COMMAND: usize = 64;
+
+/// At most [`LOGGED_PATH`] bytes of `path`, cut on a character boundary, marked when cut.
+fn capped(path: &str) -> Cow<'_, str> {
+    if path.len() <= LOGGED_PATH {
+        return Cow::Borrowed(path);
+    }
+    let mut end = LOGGED_PATH;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…", &path[..end]))
 }
 
 /// Writes a line of the access log on standard error, in one call.
@@ -299,10 +338,4 @@ fn print_hints(addr: std::net::SocketAddr, cli: &Cli) {
     );
     eprintln!();
     eprintln!("stop with Ctrl-C");
-}
-
-/// Resolves on Ctrl-C, or on SIGTERM on Unix.
-async fn shutdown_signal() {
-    demo::shutdown_signal().await;
-    log!("shutting down: finishing the requests under way");
 }

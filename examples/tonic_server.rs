@@ -73,8 +73,21 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn Error>> {
         post(|| async { Ack::ok().into_http_response::<axum::body::Body>() }),
     );
 
+    // HTTP/2 is what gRPC needs, so its bounds are set (SECURITY.md, "Limits a receiver needs"):
+    // streams per connection and their flow-control windows (what a client can make the server
+    // buffer), the header list, a deadline per request, and pings that close dead peers. tonic
+    // exposes no header read timeout and no connection cap: in front of the internet, put this
+    // server behind a proxy that sets them, or receive the callbacks with tim-recall-relay.
     tonic::transport::Server::builder()
         .accept_http1(true)
+        .max_concurrent_streams(32)
+        .concurrency_limit_per_connection(32)
+        .initial_stream_window_size(64 * 1024)
+        .initial_connection_window_size(256 * 1024)
+        .http2_max_header_list_size(demo::MAX_HEAD as u32)
+        .timeout(demo::REQUEST_TIMEOUT)
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(10)))
         .layer(recall)
         .add_routes(Routes::from(routes))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), demo::shutdown_signal())

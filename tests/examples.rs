@@ -638,3 +638,218 @@ fn a_configuration_the_layer_refuses_exits_1_and_says_why() {
         "server: SdkAppid 1400000000 has an empty token"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The limits of a server facing the internet (SECURITY.md, "Limits a receiver needs"), over
+// real sockets against the built examples: each HTTP/1 example closes idle and slow
+// connections, answers an endless head 431, serves no HTTP/2, and answers valid callbacks
+// throughout; the `server` example's access log is bounded and truthful; SIGTERM with a slow
+// client connected exits by the shutdown deadline.
+
+/// A signed group recall, as Tencent sends it: the request's bytes.
+fn signed_recall_request(seq: u32) -> Vec<u8> {
+    use tower_tim_recall::testing::Callback;
+    use tower_tim_recall::{GroupRecall, RecalledMessage};
+    let recall = GroupRecall::new(APP, "G", [RecalledMessage::new(seq, None)]);
+    let callback = Callback::new(recall).signed(TOKEN);
+    raw_post(&callback.query(), &callback.body())
+}
+
+/// `POST /im/callback?query` with `body`, closing after the answer.
+fn raw_post(query: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST {CALLBACK_PATH}?{query} HTTP/1.1\r\nHost: example\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+/// Sends `request` on a new connection: the answer's status line and body, read to the end.
+fn exchange(port: u16, request: &[u8]) -> String {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream.set_read_timeout(Some(STEP)).unwrap();
+    stream.write_all(request).expect("sends");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+/// Whether the server closed `stream` within `limit`.
+fn closed_within(stream: &mut std::net::TcpStream, limit: Duration) -> bool {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut sink = Vec::new();
+    match stream.read_to_end(&mut sink) {
+        Ok(_) => true,
+        Err(error) => !matches!(
+            error.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+#[test]
+fn every_http1_example_closes_idle_and_slow_connections_and_bounds_heads() {
+    let threads: Vec<_> = ["server", "hyper_server", "tower_stack"]
+        .into_iter()
+        .map(|name| thread::spawn(move || http1_limits_hold(name)))
+        .collect();
+    for thread in threads {
+        thread.join().expect("the limits hold");
+    }
+}
+
+fn http1_limits_hold(name: &str) {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let server = Server::start_signed(name, &[]);
+    let port = server.port;
+    // Silent from the start; and one header byte every 500 ms, never a whole head.
+    let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let slow = thread::spawn(move || {
+        let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let started = Instant::now();
+        for byte in b"POST /im/callback HTTP/1.1\r\nX-Slow: "
+            .iter()
+            .chain([b'a'; 100].iter())
+        {
+            if slow.write_all(&[*byte]).is_err() {
+                return started.elapsed();
+            }
+            thread::sleep(Duration::from_millis(500));
+        }
+        started.elapsed()
+    });
+    // A head that never ends: answered 431 once past the limit, not buffered.
+    let mut endless = b"POST /im/callback HTTP/1.1\r\nHost: example\r\n".to_vec();
+    for _ in 0..100 {
+        endless.extend_from_slice(format!("X-Fill: {}\r\n", "a".repeat(1000)).as_bytes());
+    }
+    let answer = exchange(port, &endless);
+    assert!(answer.starts_with("HTTP/1.1 431 "), "{name}: {answer:?}");
+    // HTTP/2 with prior knowledge: no SETTINGS frame back.
+    let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+    let answer = exchange(port, preface);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 "),
+        "{name}: {answer:?}"
+    );
+    // Valid callbacks are answered throughout.
+    let answer = exchange(port, &signed_recall_request(1));
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{name}: {answer:?}");
+    assert!(answer.ends_with(OK_JSON), "{name}: {answer:?}");
+    // The header timeout (10 s) closes both.
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(20)),
+        "{name}: idle kept open"
+    );
+    let slow_for = slow.join().unwrap();
+    assert!(
+        slow_for < Duration::from_secs(20),
+        "{name}: slow head kept open {slow_for:?}"
+    );
+    let answer = exchange(port, &signed_recall_request(2));
+    assert!(answer.ends_with(OK_JSON), "{name}: {answer:?}");
+}
+
+#[test]
+fn the_server_access_log_is_bounded_and_names_what_the_layer_decided() {
+    use tower_tim_recall::testing::Callback;
+    use tower_tim_recall::{GroupRecall, RecalledMessage};
+    let mut server = Server::start_signed("server", &[]);
+    // Drain the start-up hints.
+    while server
+        .stderr
+        .recv_timeout(Duration::from_millis(300))
+        .is_ok()
+    {}
+    let callback =
+        Callback::new(GroupRecall::new(APP, "G", [RecalledMessage::new(7, None)])).signed(TOKEN);
+    // The command's name percent-encoded, as the layer decodes it: a recall.
+    let encoded = callback
+        .query()
+        .replace("CallbackCommand", "Callback%43ommand");
+    let answer = exchange(server.port, &raw_post(&encoded, &callback.body()));
+    assert!(answer.ends_with(OK_JSON), "{answer:?}");
+    // `;` between the pairs: the layer reads one parameter, its value holding `Sign`.
+    let semicolons = callback.query().replace('&', ";");
+    let sign = semicolons
+        .split(';')
+        .find_map(|pair| pair.strip_prefix("Sign="))
+        .unwrap()
+        .to_owned();
+    exchange(server.port, &raw_post(&semicolons, &callback.body()));
+    // A command of 60 000 bytes, and a path of 10 000.
+    let long = format!("SdkAppid={APP}&CallbackCommand={}", "A".repeat(60_000));
+    exchange(server.port, &raw_post(&long, b"{}"));
+    let path = format!(
+        "GET /{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "p".repeat(10_000)
+    );
+    exchange(server.port, path.as_bytes());
+
+    let mut log = Vec::new();
+    while let Ok(line) = server.stderr.recv_timeout(Duration::from_secs(2)) {
+        log.push(line);
+    }
+    assert_eq!(log.len(), 4, "{log:#?}");
+    assert!(
+        log[0].starts_with(&format!(
+            "POST \"{CALLBACK_PATH}\" CallbackCommand=\"Group.CallbackAfterRecallMsg\" SdkAppid={APP} -> 200 OK"
+        )) && !log[0].contains("not a recall"),
+        "{log:#?}"
+    );
+    // One pair, `SdkAppid`, whose value runs to the end: no command, so not a callback.
+    assert!(
+        log[1].contains("SdkAppid=(")
+            && log[1].ends_with("(not a recall: acknowledged, not processed)"),
+        "{log:#?}"
+    );
+    assert!(log.iter().all(|line| !line.contains(&sign)), "{log:#?}");
+    assert!(log.iter().all(|line| line.len() < 400), "{log:#?}");
+    assert!(
+        log[2].contains("CallbackCommand=(60000 bytes, not shown)"),
+        "{log:#?}"
+    );
+    assert!(
+        log[3].contains(&format!("\"/{}…\"", "p".repeat(95))),
+        "{log:#?}"
+    );
+    let _ = server.child.kill();
+}
+
+#[test]
+fn sigterm_ends_the_server_by_its_deadline_while_a_slow_client_holds_a_connection() {
+    use std::io::Write;
+    for name in ["server", "hyper_server"] {
+        let mut server = Server::start_signed(name, &[]);
+        // A recall whose body stalls (the layer is reading it), and a head that never ends.
+        let mut stalled = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        let request = signed_recall_request(1);
+        stalled.write_all(&request[..request.len() - 10]).unwrap();
+        let mut head = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        head.write_all(b"POST /im/callback HTTP/1.1\r\nHost: ex")
+            .unwrap();
+        thread::sleep(Duration::from_millis(300));
+        let killed = Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not exit after SIGTERM"
+            );
+            thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(status.code(), Some(0), "{name}");
+    }
+}

@@ -1,24 +1,29 @@
 //! What the receiver examples share: their flags, the layer the flags describe, the JSON line
-//! printed per accepted recall, binding, Ctrl-C, and hyper's accept loop. Each example file
-//! shows its stack; this file is the plumbing around it.
+//! printed per accepted recall, binding, Ctrl-C, and hyper's accept loop with the limits a
+//! server facing the internet needs. Each example file shows its stack; this file is the
+//! plumbing around it.
 
 // Each example uses the part it needs.
 #![allow(dead_code)]
 
-use std::convert::Infallible;
 use std::error::Error;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tower::{BoxError, Service};
-use tower_tim_recall::{RecallEvent, RecallLayer};
+use tower::{BoxError, Service, ServiceBuilder};
+use tower_tim_recall::{Ack, RecallEvent, RecallLayer};
 
 /// The SDKAppID accepted when no `--sdkappid` is given: the one in Tencent's examples.
 pub const DEMO_SDKAPPID: u64 = 1_400_000_000;
@@ -153,43 +158,85 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Serves a tower service with hyper's HTTP/1.1 server until Ctrl-C: each connection gets
+// The limits of a receiver facing the internet (SECURITY.md, "Limits a receiver needs"). The
+// layer checks what a request says; only the server sees connections and time. Copy these with
+// the code that sets them.
+
+/// A request's head must arrive within this, counted from when the connection opened or last
+/// finished a request: hyper's `header_read_timeout`, which closes slowloris connections and
+/// idle keep-alive connections alike (Tencent reopens a connection it finds closed).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request's body must arrive and its answer be made within this after its head: tower's
+/// timeout, answered 408 with the `FAIL` acknowledgement. Tencent gives up after 2 s.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once, below the common limit of 1024 file descriptors; more wait in
+/// the kernel's queue.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// The largest request head: Tencent's query is six short parameters, and this leaves room for
+/// a query of 64 KiB. An unfinished head holds at most this much; a longer one is answered 431.
+pub const MAX_HEAD: usize = 72 * 1024;
+
+/// After Ctrl-C or SIGTERM, requests in flight have this long; then open connections are
+/// dropped, so that one slow client cannot keep the process from exiting.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serves a tower service with hyper's HTTP/1.1 server (HTTP/1.1 only: an HTTP/2 preface is a
+/// bad request) until Ctrl-C or SIGTERM, with the limits above: each connection gets
 /// `TowerToHyperService` over a clone of `service`, with keep-alive (Tencent reuses
-/// connections). On Ctrl-C it stops accepting and lets open connections finish their request
-/// under way.
+/// connections). On the signal it stops accepting, lets open connections finish their request
+/// under way for [`SHUTDOWN_TIMEOUT`], and drops those still open.
 pub async fn serve_http1<S, B>(listener: TcpListener, service: S)
 where
-    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
     S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
+    B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    let service = ServiceBuilder::new()
+        .map_result(timed_out::<B>)
+        .timeout(REQUEST_TIMEOUT)
+        .service(service);
     let service = TowerToHyperService::new(service);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_header_size(MAX_HEAD)
+        .keep_alive(true);
+    let http = Arc::new(http);
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let (stop, stopped) = tokio::sync::watch::channel(());
     let mut connections = JoinSet::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
         let stream = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => stream,
                 Err(error) => {
+                    // Out of file descriptors, most often: wait a little rather than spin.
                     eprintln!("accept failed: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
         };
-        let service = service.clone();
-        let mut stopped = stopped.clone();
+        while connections.try_join_next().is_some() {}
+        let (service, http, mut stopped) = (service.clone(), Arc::clone(&http), stopped.clone());
         connections.spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
+            let _permit = permit;
+            let connection = http.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}
@@ -202,8 +249,36 @@ where
         });
     }
     eprintln!("shutting down: finishing the requests under way");
+    drop(listener);
     drop(stop);
-    while connections.join_next().await.is_some() {}
+    let drained = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        eprintln!(
+            "dropped {} connection(s) still open at the shutdown deadline",
+            connections.len()
+        );
+        connections.shutdown().await;
+    }
+}
+
+/// The answer to a request that did not complete within [`REQUEST_TIMEOUT`]: 408 with the
+/// `FAIL` acknowledgement. Other errors go on to hyper, which closes the connection.
+fn timed_out<B>(
+    result: Result<Response<B>, BoxError>,
+) -> Result<Response<Either<B, Full<Bytes>>>, BoxError> {
+    match result {
+        Ok(response) => Ok(response.map(Either::Left)),
+        Err(error) if error.is::<tower::timeout::error::Elapsed>() => {
+            let ack = Ack::fail_with_code(408, "request not completed in time");
+            let mut response = ack.into_http_response::<Full<Bytes>>();
+            *response.status_mut() = http::StatusCode::REQUEST_TIMEOUT;
+            Ok(response.map(Either::Right))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Runs an example's `main` work and turns its outcome into the exit status: 0, or 1 with

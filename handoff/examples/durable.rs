@@ -14,8 +14,9 @@
 //! `redis-cli XRANGE tim:recalls - +`. The token comes from `--token` or `TIM_CALLBACK_TOKEN`;
 //! without one, callbacks are not signed. Without `--sdkappid`, the demo app 1400000000.
 //!
-//! This example teaches the wiring; it sets none of the limits a server facing the internet
-//! needs (read timeouts, a connection cap): see SECURITY.md.
+//! This example teaches the wiring; it serves with `axum::serve`, which sets none of the limits
+//! a server facing the internet needs (SECURITY.md, "Limits a receiver needs").
+//! `tim-recall-relay` (the workspace's `relay` package) is this receiver with them, to deploy.
 
 use std::path::PathBuf;
 
