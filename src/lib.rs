@@ -699,13 +699,18 @@
 //!   frames per poll, yielding in between. A body must be UTF-8 JSON (RFC 8259): a byte-order
 //!   mark, UTF-16 or invalid UTF-8 anywhere, even in a field the layer skips, is refused with
 //!   400. Arrays and objects may nest 127 levels, as deep as `serde_json` parses into a
-//!   `Value`, so that the inner service can always parse what it is handed; deeper nesting
-//!   anywhere is refused with 400, without recursion. Fields the layer reads are range-checked
-//!   (`MsgSeq` of `-1`, `1.5`, `4294967296` or `1e400` is refused, and so is an `UnreadMsgNum`
-//!   outside the 64-bit integers) and may not be given twice;
-//!   fields it skips are checked for JSON syntax only, so a repeated unknown key, a `1e400` or
-//!   a lone `\ud800` there is passed on as sent. A NUL byte is refused as JSON refuses it; an
-//!   escaped `\u0000` inside a string is a character like any other.
+//!   `Value`; deeper nesting anywhere is refused with 400, without recursion. Fields the layer
+//!   reads are range-checked (`MsgSeq` of `-1`, `1.5`, `4294967296` or `1e400` is refused, and
+//!   so is an `UnreadMsgNum` outside the 64-bit integers) and may not be given twice; fields it
+//!   skips are checked for JSON syntax only, so a repeated unknown key, a `1e400` or a lone
+//!   `\ud800` there is passed on as sent. So the body a recall is forwarded with is valid JSON
+//!   (RFC 8259) that a typed parse skipping unknown fields reads, as the layer's does; a parse
+//!   into `serde_json::Value` refuses those two values (RFC 8259 leaves them to each parser,
+//!   section 6 and 8.2), so an inner service that parses the body whole handles that error.
+//!   They are not refused here: Tencent does not send them, and finding them would cost a scan
+//!   of every body for input only a sender that forges or replays a callback can craft. A NUL
+//!   byte is refused as JSON refuses it; an escaped `\u0000` inside a string is a character
+//!   like any other.
 //! - **Slow or broken peers**: a body that stalls keeps the callback waiting, as any body
 //!   read does; bound it with [`tower::timeout`](https://docs.rs/tower/latest/tower/timeout/)
 //!   around the layer or your server's read timeout, and dropping the response future releases

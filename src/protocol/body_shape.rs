@@ -1,10 +1,10 @@
 //! What every callback body must be before its fields are read: one JSON object, UTF-8 text,
-//! nested no deeper than the inner service can parse.
+//! nested no deeper than serde_json parses.
 
 use super::rejection::Rejection;
 
 /// How deep arrays and objects may nest in a body: as deep as serde_json parses a `Value`
-/// (it refuses the 128th level), so that an inner service can parse any body it is handed.
+/// (it refuses the 128th level), so that no body is too deep for an inner service's parse.
 /// Tencent's bodies nest three levels.
 const MAX_NESTING: usize = 127;
 
@@ -14,7 +14,9 @@ const MAX_NESTING: usize = 127;
 ///
 /// serde_json checks the UTF-8 of the strings it reads and the nesting of what it parses, but
 /// skips unknown fields without either check: checking the whole body here means that every
-/// body the layer forwards is text that the inner service can parse again.
+/// body the layer forwards is UTF-8 JSON text within serde_json's nesting. Skipped values are
+/// checked for syntax only: a number beyond `f64` or a lone surrogate escape there is passed
+/// on as sent (the crate guide's "Hostile input" says why).
 pub(crate) fn object_text(body: &[u8]) -> Result<&str, Rejection> {
     let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
     if first != Some(&b'{') {
