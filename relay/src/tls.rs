@@ -8,19 +8,11 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::settings::SettingsError;
-
 /// The server configuration for `cert` (a PEM chain, the leaf first) and `key` (a PEM private
-/// key: PKCS#8, PKCS#1 or SEC1).
-pub(crate) fn server_config(
-    cert: &Path,
-    key: &Path,
-) -> Result<Arc<rustls::ServerConfig>, SettingsError> {
+/// key: PKCS#8, PKCS#1 or SEC1); or one line saying which file cannot be used, and why.
+pub(crate) fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
     let fail = |what: &str, path: &Path, reason: &dyn std::fmt::Display| {
-        SettingsError::from(format!(
-            "cannot use the TLS {what} {}: {reason}",
-            path.display()
-        ))
+        format!("cannot use the TLS {what} {}: {reason}", path.display())
     };
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())

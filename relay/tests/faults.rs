@@ -61,12 +61,9 @@ fn try_post(addr: SocketAddr, query: &str, body: &[u8]) -> Option<(u16, String)>
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .ok()?;
-    let head = format!(
-        "POST /im/callback?{query} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).ok()?;
+    stream
+        .write_all(post_head(query, body.len(), true).as_bytes())
+        .ok()?;
     stream.write_all(body).ok()?;
     read_answer(&mut stream).ok()
 }

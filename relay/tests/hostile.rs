@@ -103,20 +103,7 @@ fn a_head_longer_than_the_limit_is_answered_431_and_memory_stays_bounded() {
 fn a_body_that_never_completes_is_refused_408_after_the_request_timeout() {
     let dir = dir();
     let relay = Relay::start(dir.path(), &["--quiet", "--request-timeout", "1s"]);
-    let callback = group(&[1]).signed(TOKEN);
-    let body = callback.body();
-    let mut stream = TcpStream::connect(relay.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let head = format!(
-        "POST /im/callback?{} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n",
-        callback.query(),
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(&body[..10]).unwrap();
+    let (mut stream, _) = partly_sent(relay.addr, &group(&[1]).signed(TOKEN), 10);
     assert_eq!(
         read_answer(&mut stream).unwrap(),
         (
@@ -181,14 +168,8 @@ fn the_connection_cap_holds_further_connections_until_one_closes() {
     std::thread::sleep(Duration::from_millis(200));
     // A fifth connection is made by the kernel, but not served while the four are open.
     let callback = group(&[1]).signed(TOKEN);
-    let mut fifth = TcpStream::connect(relay.addr).unwrap();
-    let head = format!(
-        "POST /im/callback?{} HTTP/1.1\r\nHost: relay\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        callback.query(),
-        callback.body().len()
-    );
-    fifth.write_all(head.as_bytes()).unwrap();
-    fifth.write_all(&callback.body()).unwrap();
+    let (mut fifth, body) = partly_sent(relay.addr, &callback, 0);
+    fifth.write_all(&body).unwrap();
     fifth
         .set_read_timeout(Some(Duration::from_millis(500)))
         .unwrap();
@@ -224,15 +205,7 @@ fn sigterm_exits_within_the_deadline_while_slow_clients_hold_connections() {
     let mut head = TcpStream::connect(relay.addr).unwrap();
     head.write_all(b"POST /im/callback HTTP/1.1\r\nHost: re")
         .unwrap();
-    let callback = group(&[1]).signed(TOKEN);
-    let mut stalled = TcpStream::connect(relay.addr).unwrap();
-    let request = format!(
-        "POST /im/callback?{} HTTP/1.1\r\nHost: relay\r\nContent-Length: {}\r\n\r\n",
-        callback.query(),
-        callback.body().len()
-    );
-    stalled.write_all(request.as_bytes()).unwrap();
-    stalled.write_all(&callback.body()[..5]).unwrap();
+    let (mut stalled, _) = partly_sent(relay.addr, &group(&[1]).signed(TOKEN), 5);
     std::thread::sleep(Duration::from_millis(300));
     relay.signal("-TERM");
     let status = relay
@@ -258,20 +231,7 @@ fn a_body_completed_after_the_time_window_is_refused() {
         &["--quiet", "--max-age", "2s", "--request-timeout", "30s"],
     );
     // Signed now: the head is in the window (2 s); the body completes 3.5 s later.
-    let callback = group(&[1]).signed(TOKEN);
-    let body = callback.body();
-    let mut stream = TcpStream::connect(relay.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let head = format!(
-        "POST /im/callback?{} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n",
-        callback.query(),
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(&body[..10]).unwrap();
+    let (mut stream, body) = partly_sent(relay.addr, &group(&[1]).signed(TOKEN), 10);
     std::thread::sleep(Duration::from_millis(3500));
     stream.write_all(&body[10..]).unwrap();
     assert_eq!(

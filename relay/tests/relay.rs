@@ -231,20 +231,8 @@ fn graceful_shutdown_answers_each_request_in_flight_and_each_ok_is_durable() {
     let mut in_flight = Vec::new();
     for seq in 0..8u32 {
         let callback = group(&[seq]).signed(TOKEN);
-        let body = callback.body();
-        let mut stream = TcpStream::connect(relay.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let head = format!(
-            "POST /im/callback?{} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n",
-            callback.query(),
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(&body[..body.len() / 2]).unwrap();
-        in_flight.push((stream, body));
+        let half = callback.body().len() / 2;
+        in_flight.push(partly_sent(relay.addr, &callback, half));
     }
     // The requests have reached the layer (their heads are read) before the signal.
     std::thread::sleep(Duration::from_millis(300));
@@ -300,12 +288,7 @@ fn tls_serves_a_callback_over_https() {
     let mut tls = rustls::StreamOwned::new(connection, socket);
     let callback = group(&[42]).signed(TOKEN);
     let body = callback.body();
-    let request = format!(
-        "POST /im/callback?{} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        callback.query(),
-        body.len()
-    );
+    let request = post_head(&callback.query(), body.len(), true);
     tls.write_all(request.as_bytes()).unwrap();
     tls.write_all(&body).unwrap();
     assert_eq!(read_answer(&mut tls).unwrap(), (200, OK.to_owned()));

@@ -240,14 +240,34 @@ pub fn key_text(seq: u32) -> String {
     key(seq).to_string()
 }
 
+/// The head of `POST /im/callback?query` for a JSON body of `length` bytes; with `close`, the
+/// connection closes after the answer.
+pub fn post_head(query: &str, length: usize, close: bool) -> String {
+    let connection = if close { "Connection: close\r\n" } else { "" };
+    format!(
+        "POST /im/callback?{query} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n\
+         Content-Length: {length}\r\n{connection}\r\n"
+    )
+}
+
+/// A connection to `addr` that has sent a signed recall's head and the first `sent` bytes of its
+/// body: the connection and the whole body.
+pub fn partly_sent(addr: SocketAddr, callback: &Callback, sent: usize) -> (TcpStream, Vec<u8>) {
+    let body = callback.body().to_vec();
+    let mut stream = TcpStream::connect(addr).expect("the relay accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream
+        .write_all(post_head(&callback.query(), body.len(), false).as_bytes())
+        .unwrap();
+    stream.write_all(&body[..sent]).unwrap();
+    (stream, body)
+}
+
 /// `POST /im/callback?query` with `body` to `addr`.
 pub fn post(addr: SocketAddr, query: &str, body: &[u8]) -> (u16, String) {
-    let mut request = format!(
-        "POST /im/callback?{query} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
+    let mut request = post_head(query, body.len(), true).into_bytes();
     request.extend_from_slice(body);
     exchange(addr, &request)
 }
