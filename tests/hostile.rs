@@ -168,94 +168,49 @@ async fn hostile_sdk_app_ids_are_refused_with_403() {
         repeated("SdkAppid=%31400000000", 2_500)
     ));
     let huge_number = format!("{COMMAND}&SdkAppid={}", "9".repeat(30_000));
-    let cases: Vec<(&str, &str)> = vec![
-        (COMMAND, MISSING),
-        ("CallbackCommand=Group.CallbackAfterRecallMsg&&&&", MISSING),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&sdkappid=1400000000",
-            MISSING,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid==1400000000",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000000;x=1",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=%G1400000000",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000000%",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=%FF",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000000%00",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=%2B1400000000",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=+1400000000",
-            MALFORMED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=0x5F5E1000",
-            MALFORMED,
-        ),
-        (&huge_number, MALFORMED),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=1400000001",
-            NOT_ALLOWED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=0",
-            NOT_ALLOWED,
-        ),
-        (
-            "CallbackCommand=Group.CallbackAfterRecallMsg&SdkAppid=18446744073709551615",
-            NOT_ALLOWED,
-        ),
-        (
-            "SdkAppid=1400000000&SdkAppid=&CallbackCommand=Group.CallbackAfterRecallMsg",
-            REPEATED,
-        ),
-        (
-            "SdkAppid&SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg",
-            REPEATED,
-        ),
-        (
-            "Sdk%41ppid=1&SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg",
-            REPEATED,
-        ),
-        (
-            "Sdk%61ppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg",
-            MISSING,
-        ),
-        (
-            "SdkApp%69d=1&SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg",
-            REPEATED,
-        ),
-        (&many_repeats, REPEATED),
-        (&huge_repeats, REPEATED),
+    // The command first, then what the query says of the app; or what it says, then the command.
+    let after = [
+        ("&&&&", MISSING),
+        ("&sdkappid=1400000000", MISSING),
+        ("&SdkAppid", MALFORMED),
+        ("&SdkAppid=", MALFORMED),
+        ("&SdkAppid==1400000000", MALFORMED),
+        ("&SdkAppid=1400000000;x=1", MALFORMED),
+        ("&SdkAppid=%G1400000000", MALFORMED),
+        ("&SdkAppid=1400000000%", MALFORMED),
+        ("&SdkAppid=%FF", MALFORMED),
+        ("&SdkAppid=1400000000%00", MALFORMED),
+        ("&SdkAppid=%2B1400000000", MALFORMED),
+        ("&SdkAppid=+1400000000", MALFORMED),
+        ("&SdkAppid=0x5F5E1000", MALFORMED),
+        ("&SdkAppid=1400000001", NOT_ALLOWED),
+        ("&SdkAppid=0", NOT_ALLOWED),
+        ("&SdkAppid=18446744073709551615", NOT_ALLOWED),
     ];
-    for (query, reason) in cases {
+    let before = [
+        ("SdkAppid=1400000000&SdkAppid=", REPEATED),
+        ("SdkAppid&SdkAppid=1400000000", REPEATED),
+        ("Sdk%41ppid=1&SdkAppid=1400000000", REPEATED),
+        ("Sdk%61ppid=1400000000", MISSING),
+        ("SdkApp%69d=1&SdkAppid=1400000000", REPEATED),
+    ];
+    let mut cases: Vec<(String, &str)> = vec![(COMMAND.to_owned(), MISSING)];
+    cases.extend(
+        after
+            .iter()
+            .map(|&(app, reason)| (format!("{COMMAND}{app}"), reason)),
+    );
+    cases.extend(
+        before
+            .iter()
+            .map(|&(app, reason)| (format!("{app}&{COMMAND}"), reason)),
+    );
+    cases.extend(
+        [huge_number, many_repeats, huge_repeats]
+            .into_iter()
+            .zip([MALFORMED, REPEATED, REPEATED]),
+    );
+    for (query, reason) in &cases {
         refused_unread(&layer(), query, StatusCode::FORBIDDEN, reason).await;
     }
     // Leading zeros spell the same number: `SdkAppid` is not signed, so no spelling is favoured.
