@@ -236,6 +236,20 @@ impl RecallLayerBuilder {
         self
     }
 
+    /// The most recalled messages one callback may name (a group's `MsgSeqList`, an official
+    /// account's `WithdrawMsgList`; a one-to-one recall names one). A callback naming more is
+    /// refused with 413 `body names more messages than the limit` once its body is parsed.
+    /// Default: no limit but the body's size (a 64 KiB group body can list about 4 000).
+    ///
+    /// Set it where each message costs more than its bytes: a durable handler that stores one
+    /// entry per message, each with the whole body, turns one body of `n` messages into `n`
+    /// copies of it. A user's recall names one message; keep the limit well above the batches
+    /// your app recalls through Tencent's REST API.
+    pub fn max_messages(mut self, max: usize) -> Self {
+        self.settings.max_messages = Some(max);
+        self
+    }
+
     /// Which recall callbacks the layer takes; the others are other commands, passed on (or
     /// guarded, with [`guard_other_commands`](Self::guard_other_commands)). Default: all three.
     /// [`build`](Self::build) fails when the list is empty.

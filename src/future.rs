@@ -80,6 +80,10 @@ pub(crate) struct Job<S, H> {
     /// [`Policy::window_end`]: crate::policy::Policy::window_end
     pub(crate) window_end: Option<u64>,
     pub(crate) clock: Clock,
+    /// The most messages the event may name ([`RecallLayerBuilder::max_messages`]).
+    ///
+    /// [`RecallLayerBuilder::max_messages`]: crate::RecallLayerBuilder::max_messages
+    pub(crate) max_messages: Option<usize>,
     pub(crate) next: Next<S, H>,
     pub(crate) span: CallbackSpan,
 }
@@ -202,9 +206,14 @@ impl<S, H> Job<S, H> {
         S: Service<Request<RequestBody<ReqBody>>>,
         M: Mode<Handler = H>,
     {
-        let parsed = read.and_then(|()| self.in_window()).and_then(|()| {
-            RecallEvent::parse(self.kind, &bytes, self.context).map_err(BodyError::into_rejection)
-        });
+        let max_messages = self.max_messages;
+        let parsed = read
+            .and_then(|()| self.in_window())
+            .and_then(|()| {
+                RecallEvent::parse(self.kind, &bytes, self.context)
+                    .map_err(BodyError::into_rejection)
+            })
+            .and_then(|event| within_messages(max_messages, event));
         let event = match parsed {
             Ok(event) => event,
             Err(rejection) => {
@@ -230,6 +239,14 @@ impl<S, H> Job<S, H> {
                 span: self.span,
             },
         }
+    }
+}
+
+/// The event, unless it names more messages than `max`.
+fn within_messages(max: Option<usize>, event: RecallEvent) -> Result<RecallEvent, Rejection> {
+    match max {
+        Some(max) if event.dedup_keys().nth(max).is_some() => Err(Rejection::TOO_MANY_MESSAGES),
+        _ => Ok(event),
     }
 }
 

@@ -539,6 +539,7 @@
 //! | body not one JSON object, not UTF-8, nested deeper than 127 levels | 400 | `body is not a JSON object`, `body is not UTF-8`, `body is nested too deep` |
 //! | the body's `CallbackCommand` not the query's (a group body under the one-to-one command, say) | 400 | `the body's CallbackCommand is not the query's` |
 //! | body not an event of its kind: a required field missing, a field of the wrong type or given twice, trailing text | 400 | ``invalid body: `` and what serde_json found, as in ``invalid body: missing field `GroupId` at line 1 column 29`` (at most 160 bytes) |
+//! | with [`max_messages`](RecallLayerBuilder::max_messages) set, the event names more recalled messages than it | 413 | `body names more messages than the limit` |
 //! | valid | forwarded with the event, or acknowledged `OK` by the layer | |
 //!
 //! Every refusal is answered by the layer with `Content-Type: application/json` and

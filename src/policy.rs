@@ -44,6 +44,8 @@ pub(crate) struct Policy {
     pub(crate) max_ahead: u64,
     /// The largest callback body read, in bytes.
     pub(crate) body_limit: usize,
+    /// The most recalled messages one callback may name; `None`: as many as the body holds.
+    pub(crate) max_messages: Option<usize>,
     pub(crate) clock: Clock,
     /// The recall callbacks the layer takes.
     pub(crate) recalls: RecallKinds,
@@ -73,6 +75,7 @@ impl Policy {
             max_age: 60,
             max_ahead: 60,
             body_limit: 64 * 1024,
+            max_messages: None,
             clock: Clock::default(),
             recalls: RecallKinds::ALL,
             guard: false,

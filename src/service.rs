@@ -139,6 +139,7 @@ impl<S, M: Mode> Recall<S, M> {
             kind,
             window_end: self.policy.window_end(&context),
             clock: self.policy.clock.clone(),
+            max_messages: self.policy.max_messages,
             context,
             next,
             span,

@@ -70,6 +70,10 @@ impl Rejection {
 
     pub(crate) const TOO_LARGE: Self =
         fixed!(PAYLOAD_TOO_LARGE = 413, "body is larger than the limit");
+    pub(crate) const TOO_MANY_MESSAGES: Self = fixed!(
+        PAYLOAD_TOO_LARGE = 413,
+        "body names more messages than the limit"
+    );
 
     pub(crate) const COMMAND_REPEATED: Self =
         fixed!(BAD_REQUEST = 400, "CallbackCommand is repeated");
@@ -180,6 +184,7 @@ mod tests {
         Rejection::NOT_UTF8,
         Rejection::TOO_DEEP,
         Rejection::COMMAND_MISMATCH,
+        Rejection::TOO_MANY_MESSAGES,
     ];
 
     #[test]
