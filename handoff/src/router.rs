@@ -81,7 +81,8 @@ impl Router {
         self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
         let keys: Vec<String> = entries.iter().map(|entry| entry.key.clone()).collect();
         tracing::error!(
-            keys = %keys.join(" "),
+            messages = keys.len(),
+            keys = %logged(&keys),
             cause = %why,
             "recall store unavailable: the recall is answered 500"
         );
@@ -127,4 +128,47 @@ pub(crate) fn conflict_logged(key: &str, store: Store) {
         store = ?store,
         "recall conflict: a message recalled again with other content; kept beside the first"
     );
+}
+
+/// The keys for a log line, bounded whatever the recall: the first [`LOGGED_KEYS`], each cut at
+/// [`LOGGED_KEY`] bytes, and how many more there are (a key holds the sender's `GroupId`).
+fn logged(keys: &[String]) -> String {
+    let mut line = String::new();
+    for key in keys.iter().take(LOGGED_KEYS) {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        let mut end = key.len().min(LOGGED_KEY);
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.push_str(&key[..end]);
+        if end < key.len() {
+            line.push('…');
+        }
+    }
+    if keys.len() > LOGGED_KEYS {
+        line.push_str(&format!(" and {} more", keys.len() - LOGGED_KEYS));
+    }
+    line
+}
+
+/// How many keys a log line names.
+const LOGGED_KEYS: usize = 8;
+/// The longest key a log line writes, in bytes.
+const LOGGED_KEY: usize = 256;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_line_names_a_bounded_number_of_keys_each_cut() {
+        let keys: Vec<String> = (0..20).map(|n| format!("k{n}")).collect();
+        assert_eq!(logged(&keys[..2]), "k0 k1");
+        assert_eq!(logged(&keys), "k0 k1 k2 k3 k4 k5 k6 k7 and 12 more");
+        let long = format!("{}é", "x".repeat(255));
+        assert_eq!(logged(&[long]), format!("{}…", "x".repeat(255)));
+        assert_eq!(logged(&[]), "");
+    }
 }
