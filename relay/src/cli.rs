@@ -14,7 +14,8 @@ use crate::limits;
 ///
 /// Point the console's callback URL at http(s)://HOST:PORT/im/callback. Without --sdkappid it
 /// runs for the demo app 1400000000; without a token, callbacks are not signed.
-#[derive(Debug, Parser)]
+// No `Debug` here or on `Serve`: the flags hold the callback tokens and the Redis URL.
+#[derive(Parser)]
 #[command(
     name = "tim-recall-relay",
     version,
@@ -27,7 +28,7 @@ pub(crate) struct Cli {
     pub(crate) serve: Serve,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub(crate) enum Command {
     /// Run the receiver (what the program does without a subcommand).
     Serve(Box<Serve>),
@@ -36,7 +37,7 @@ pub(crate) enum Command {
 }
 
 /// The receiver's flags.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub(crate) struct Serve {
     /// Where to listen.
     #[arg(
@@ -104,6 +105,10 @@ pub(crate) struct Serve {
     /// How far ahead of this machine's clock a RequestTime may be.
     #[arg(long, env = "TIM_RECALL_MAX_AHEAD", value_name = "DURATION", default_value = "60s", value_parser = duration)]
     pub(crate) max_ahead: Duration,
+    /// The most recalled messages one callback may name; a callback naming more is refused
+    /// with 413 (each message is an entry that holds the whole body).
+    #[arg(long, env = "TIM_RECALL_MAX_MESSAGES", value_name = "N", default_value_t = limits::MAX_MESSAGES)]
+    pub(crate) max_messages: usize,
     /// The largest callback body accepted, in bytes.
     #[arg(long, env = "TIM_RECALL_BODY_LIMIT", value_name = "BYTES", default_value_t = 64 * 1024)]
     pub(crate) body_limit: usize,

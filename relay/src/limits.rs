@@ -26,5 +26,14 @@ pub(crate) const MAX_HEAD: usize = 72 * 1024;
 /// again by Tencent if its console retries timeouts.
 pub(crate) const SHUTDOWN_TIMEOUT: &str = "5s";
 
+/// The most recalled messages one callback may name. Each becomes an entry holding the whole
+/// body, so one body of 4 000 messages (what 64 KiB can list) would be 4 000 copies of it. A
+/// user's recall names one message, and Tencent's REST API recalls a short list at a time.
+pub(crate) const MAX_MESSAGES: usize = 100;
+
+/// The most connections `--max-connections` takes: far above what one process's file
+/// descriptors allow, and within what a semaphore can count.
+pub(crate) const MAX_CONNECTIONS_LIMIT: usize = 1_000_000;
+
 /// hyper's smallest read buffer: a head limit below it cannot be honoured.
 pub(crate) const MIN_HEAD: usize = 8192;

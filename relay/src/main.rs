@@ -126,9 +126,15 @@ async fn relay(serve: Serve) -> ExitCode {
         );
     }
     drop(shared);
-    // Every line of an entry answered OK reaches standard output before the exit.
+    // The lines of the entries answered OK reach standard output before the exit, unless its
+    // reader has stopped reading: then the exit waits no longer than for the connections.
     if let Some(thread) = printer_thread {
-        thread.finish();
+        if !thread.finish(settings.limits.shutdown_timeout) {
+            tracing::warn!(
+                "standard output is not read: the entry lines still queued are left out \
+                 (the entries are stored)"
+            );
+        }
     }
     tracing::info!("stopped");
     ExitCode::SUCCESS
@@ -153,6 +159,22 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr) {
         "listening"
     );
     eprintln!("listening on {url}");
+    // A relay reachable from other machines, without what protects its callbacks there.
+    if !addr.ip().is_loopback() {
+        if settings.tls.is_none() {
+            tracing::warn!(
+                "listening beyond this machine without TLS: each callback's Sign crosses the \
+                 network in clear, and a captured one can be replayed with any body within the \
+                 time window; give --tls-cert and --tls-key, or put a TLS proxy in front"
+            );
+        }
+        if !settings.signed {
+            tracing::warn!(
+                "listening beyond this machine without a callback token: anyone who reaches it \
+                 can post recalls, and they are stored; set the console's token"
+            );
+        }
+    }
     if settings.apps == [settings::DEMO_SDKAPPID] {
         eprintln!(
             "no --sdkappid: accepting the demo app {} only; give your app's SDKAppID",

@@ -19,6 +19,7 @@
 //! | `tim_recall_durable_seconds` | histogram | from handing a recall over to its being durable |
 //! | `tim_recall_connections` | gauge | connections open |
 //! | `tim_recall_stdout_dropped_total` | counter | entry lines left out because standard output did not keep up |
+//! | `tim_recall_other_commands_total` | counter | other callback commands that passed the guard and were acknowledged |
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub(crate) struct Metrics {
     pub(crate) durable: Histogram,
     pub(crate) connections: Gauge,
     pub(crate) stdout_dropped: Counter,
+    pub(crate) other_commands: Counter,
 }
 
 impl Metrics {
@@ -87,6 +89,12 @@ impl Metrics {
             "Entry lines left out because standard output did not keep up",
             stdout_dropped.clone(),
         );
+        let other_commands = Counter::default();
+        registry.register(
+            "tim_recall_other_commands",
+            "Other callback commands that passed the guard and were acknowledged",
+            other_commands.clone(),
+        );
         registry.register_collector(Box::new(HandoffStats(handoff)));
         Arc::new(Self {
             registry,
@@ -95,6 +103,7 @@ impl Metrics {
             durable,
             connections,
             stdout_dropped,
+            other_commands,
         })
     }
 

@@ -70,8 +70,9 @@ pub(crate) fn router(
 }
 
 /// Behind the layer, on the callback path: another callback command that passed the guard is
-/// acknowledged `OK`; a request that is no callback at all (no `CallbackCommand`) is refused.
-async fn acknowledge_other(request: Request) -> Response {
+/// acknowledged `OK` and counted; a request that is no callback at all (no `CallbackCommand`)
+/// is refused.
+async fn acknowledge_other(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     if request.extensions().get::<VerifiedCallback>().is_none() {
         return fail(
             StatusCode::BAD_REQUEST,
@@ -84,6 +85,7 @@ async fn acknowledge_other(request: Request) -> Response {
             "callbacks must be sent with POST",
         );
     }
+    shared.metrics.other_commands.inc();
     Ack::ok().into_http_response::<Body>()
 }
 
@@ -114,13 +116,15 @@ async fn count_refusals(
     if !response.status().is_client_error() {
         return response;
     }
-    let (parts, body) = response.into_parts();
-    // The layer's FAIL is a few dozen bytes; anything else is not counted by reason.
-    let bytes = axum::body::to_bytes(body, 1024).await.unwrap_or_default();
+    let (mut parts, body) = response.into_parts();
+    // The layer's FAIL is at most a few hundred bytes; anything else is counted as `other`.
+    let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
     let reason = serde_json::from_slice::<Ack>(&bytes)
         .map(|ack| ack.error_info().to_owned())
         .unwrap_or_else(|_| "other".to_owned());
     metrics.refused(parts.status.as_u16(), &reason);
+    // The body is sent as read: its length is what it is now.
+    parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))
 }
 

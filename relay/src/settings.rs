@@ -11,7 +11,7 @@ use tower_tim_recall::RecallLayer;
 use tower_tim_recall_handoff::Handoff;
 
 use crate::cli::{Limits, Serve};
-use crate::limits::MIN_HEAD;
+use crate::limits::{MAX_CONNECTIONS_LIMIT, MIN_HEAD};
 use crate::tls;
 
 /// The app accepted when no `--sdkappid` is given: the one in Tencent's examples.
@@ -82,7 +82,8 @@ impl Settings {
             .guard_other_commands()
             .max_age(serve.max_age)
             .max_ahead(serve.max_ahead)
-            .body_limit(serve.body_limit);
+            .body_limit(serve.body_limit)
+            .max_messages(serve.max_messages);
         for &app in &apps {
             layer = if tokens.is_empty() {
                 layer.unsigned_app(app)
@@ -128,8 +129,9 @@ impl Settings {
 
 /// The callback path: absolute, without a query, and not one the relay answers itself.
 fn check_path(path: &str) -> Result<(), SettingsError> {
-    if !path.starts_with('/') || path.contains(['?', '#']) || path.chars().any(char::is_whitespace)
-    {
+    // `{`, `}`, `*` and `:` would be route parameters to the router.
+    let unusable = ['?', '#', '{', '}', '*', ':'];
+    if !path.starts_with('/') || path.contains(unusable) || path.chars().any(char::is_whitespace) {
         return Err(error(format!(
             "--path must be an absolute URL path such as /im/callback, not {path:?}"
         )));
@@ -153,8 +155,10 @@ fn check_limits(limits: &Limits) -> Result<(), SettingsError> {
             return Err(error(format!("{flag} must be at least 1ms")));
         }
     }
-    if limits.max_connections == 0 {
-        return Err(error("--max-connections must be at least 1"));
+    if !(1..=MAX_CONNECTIONS_LIMIT).contains(&limits.max_connections) {
+        return Err(error(format!(
+            "--max-connections must be between 1 and {MAX_CONNECTIONS_LIMIT}"
+        )));
     }
     if limits.max_head < MIN_HEAD {
         return Err(error(format!(

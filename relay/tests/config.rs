@@ -109,7 +109,7 @@ fn bad_tls_files_bad_limits_a_bad_path_and_a_taken_address_exit_2() {
     );
     refused_with(
         &["--max-connections", "0"],
-        "--max-connections must be at least 1",
+        "--max-connections must be between 1 and 1000000",
     );
     refused_with(
         &["--header-timeout", "0s"],
@@ -122,6 +122,16 @@ fn bad_tls_files_bad_limits_a_bad_path_and_a_taken_address_exit_2() {
     refused_with(
         &["--path", "/metrics"],
         "--path cannot be /metrics: the relay answers it itself",
+    );
+    for path in ["/im/{x}", "/im/:id", "/im/*rest"] {
+        refused_with(
+            &["--path", path],
+            &format!("--path must be an absolute URL path such as /im/callback, not {path:?}"),
+        );
+    }
+    refused_with(
+        &["--max-connections", "18446744073709551615"],
+        "--max-connections must be between 1 and 1000000",
     );
     refused_with(
         &["--dedup-window", "0s"],

@@ -92,6 +92,50 @@ fn other_commands_are_guarded_and_acknowledged_and_a_request_without_command_is_
 }
 
 #[test]
+fn a_recall_naming_more_messages_than_the_limit_is_refused_413_and_stores_nothing() {
+    let dir = dir();
+    let relay = Relay::start(dir.path(), &["--quiet", "--max-messages", "3"]);
+    assert_eq!(
+        relay.recall(&[1, 2, 3, 4]),
+        (
+            413,
+            r#"{"ActionStatus":"FAIL","ErrorInfo":"body names more messages than the limit","ErrorCode":413}"#
+                .to_owned()
+        )
+    );
+    assert_eq!(relay.recall(&[1, 2, 3]), (200, OK.to_owned()));
+    assert_eq!(dumped_seqs(&relay.journal), [1, 2, 3]);
+    assert_eq!(
+        relay.metric(
+            r#"tim_recall_refused_total{status="413",reason="body names more messages than the limit"}"#
+        ),
+        1.0
+    );
+    // The default is 100.
+    let other = support::dir();
+    let relay = Relay::start(other.path(), &["--quiet"]);
+    assert_eq!(relay.recall(&(1..=101).collect::<Vec<_>>()).0, 413);
+    assert_eq!(relay.recall(&(1..=100).collect::<Vec<_>>()).0, 200);
+}
+
+#[test]
+fn a_standard_output_nobody_reads_holds_neither_the_answers_nor_the_exit() {
+    let dir = dir();
+    let mut relay = Relay::start_unread(dir.path(), &["--shutdown-timeout", "1s"]);
+    // Far more lines than a pipe holds (64 KiB): the answers do not wait for the reader.
+    for seq in 0..300 {
+        assert_eq!(relay.recall(&[seq]), (200, OK.to_owned()));
+    }
+    assert_eq!(relay.terminate().code(), Some(0));
+    assert!(
+        relay.stderr().contains("standard output is not read"),
+        "{}",
+        relay.stderr()
+    );
+    assert_eq!(dump(&relay.journal).len(), 300);
+}
+
+#[test]
 fn metrics_count_each_answer_by_value() {
     let dir = dir();
     let relay = Relay::start(dir.path(), &["--quiet"]);
@@ -108,6 +152,8 @@ fn metrics_count_each_answer_by_value() {
     assert_eq!(relay.post(&unsigned.query(), &unsigned.body()).0, 401);
     let bad = group(&[9]).signed(TOKEN);
     assert_eq!(relay.post(&bad.query(), b"{\"CallbackCommand\":1}").0, 400);
+    let state = Callback::from_json(APP, "State.StateChange", r#"{"Info":{}}"#).signed(TOKEN);
+    assert_eq!(relay.post(&state.query(), &state.body()).0, 200);
 
     let scrape = relay.get("/metrics").1;
     let value = |sample: &str| metric(&scrape, sample);
@@ -130,6 +176,7 @@ fn metrics_count_each_answer_by_value() {
         1.0
     );
     assert_eq!(value("tim_recall_store_unavailable_total"), 0.0);
+    assert_eq!(value("tim_recall_other_commands_total"), 1.0);
     assert_eq!(value("tim_recall_spill_backlog"), 0.0);
     assert_eq!(value(r#"tim_recall_store_up{store="journal"}"#), 1.0);
     assert_eq!(value("tim_recall_durable_seconds_count"), 3.0);

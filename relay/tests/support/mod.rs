@@ -31,6 +31,8 @@ pub fn dir() -> tempfile::TempDir {
 /// A running relay: its address, and what it wrote on standard output and error.
 pub struct Relay {
     child: Option<Child>,
+    /// Standard output nobody reads, with [`Relay::start_unread`].
+    unread: Option<std::process::ChildStdout>,
     pub addr: SocketAddr,
     pub journal: PathBuf,
     stdout: Arc<Mutex<Vec<u8>>>,
@@ -57,6 +59,23 @@ impl Relay {
     /// The relay with exactly `args` and the variables `env`, in `dir`: the relay once it
     /// says where it listens, or how it exited.
     pub fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Relay, Refused> {
+        Self::spawn(dir, args, env, true)
+    }
+
+    /// [`start`](Self::start), its standard output a pipe that nobody reads.
+    pub fn start_unread(dir: &Path, args: &[&str]) -> Relay {
+        let mut all = vec!["--addr", "127.0.0.1:0", "--token", TOKEN];
+        all.extend_from_slice(args);
+        Self::spawn(dir, &all, &[], false)
+            .unwrap_or_else(|refused| panic!("the relay did not start: {refused:?}"))
+    }
+
+    fn spawn(
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        read_stdout: bool,
+    ) -> Result<Relay, Refused> {
         let mut command = Command::new(BINARY);
         command
             .args(args)
@@ -71,7 +90,12 @@ impl Relay {
         }
         command.envs(env.iter().copied());
         let mut child = command.spawn().expect("the relay binary runs");
-        let stdout = collect(child.stdout.take().expect("piped"));
+        let piped = child.stdout.take().expect("piped");
+        let (stdout, unread) = if read_stdout {
+            (collect(piped), None)
+        } else {
+            (Arc::new(Mutex::new(Vec::new())), Some(piped))
+        };
         let stderr = collect(child.stderr.take().expect("piped"));
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -79,6 +103,7 @@ impl Relay {
             if let Some(addr) = listening(&text) {
                 return Ok(Relay {
                     child: Some(child),
+                    unread,
                     addr,
                     journal: dir.join("tim-recall.db"),
                     stdout,
