@@ -47,6 +47,10 @@ pub(crate) struct Serve {
         default_value = "127.0.0.1:3000"
     )]
     pub(crate) addr: String,
+    /// Serve /healthz, /readyz and /metrics on this address (127.0.0.1:9090, say) instead of
+    /// the callback's: they then stay off the port that faces the internet.
+    #[arg(long, env = "TIM_RECALL_ADMIN_ADDR", value_name = "HOST:PORT")]
+    pub(crate) admin_addr: Option<String>,
     /// The callback URL's path, as configured in the console.
     #[arg(long, env = "TIM_RECALL_PATH", default_value = "/im/callback")]
     pub(crate) path: String,

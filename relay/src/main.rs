@@ -85,6 +85,16 @@ async fn relay(serve: Serve) -> ExitCode {
         Ok(addr) => addr,
         Err(error) => return fail(2, &format!("cannot listen on {}: {error}", settings.addr)),
     };
+    let admin = match &settings.admin_addr {
+        None => None,
+        Some(admin) => match tokio::net::TcpListener::bind(admin).await {
+            Ok(listener) => match listener.local_addr() {
+                Ok(local) => Some((listener, local)),
+                Err(error) => return fail(2, &format!("cannot listen on {admin}: {error}")),
+            },
+            Err(error) => return fail(2, &format!("cannot listen on {admin}: {error}")),
+        },
+    };
 
     let metrics = Metrics::new(settings.handoff.clone());
     let (printer, printer_thread) = if settings.quiet {
@@ -104,21 +114,52 @@ async fn relay(serve: Serve) -> ExitCode {
         metrics: Arc::clone(&metrics),
         printer,
     };
-    let app = routes::router(
+    let mut app = routes::callback(
         Arc::clone(&shared),
         &settings.path,
         settings.layer.clone(),
         recorder,
         settings.limits.request_timeout,
     );
+    if admin.is_none() {
+        app = app.merge(routes::admin(Arc::clone(&shared)));
+    }
     let tls = settings.tls.clone().map(tokio_rustls::TlsAcceptor::from);
-    announce(&settings, addr);
+    announce(&settings, addr, admin.as_ref().map(|(_, local)| *local));
 
-    let dropped = server::serve(listener, app, tls, &settings.limits, metrics, async move {
+    // One signal stops both listeners.
+    let (stop, stopping) = tokio::sync::watch::channel(());
+    tokio::spawn(async move {
         shutdown::signal().await;
         tracing::info!("stopping: answering the requests in flight");
-    })
-    .await;
+        drop(stop);
+    });
+    let stopped = |mut stopping: tokio::sync::watch::Receiver<()>| async move {
+        while stopping.changed().await.is_ok() {}
+    };
+    let callbacks = server::serve(
+        listener,
+        app,
+        tls,
+        &settings.limits,
+        Arc::clone(&metrics),
+        stopped(stopping.clone()),
+    );
+    let dropped = match admin {
+        None => callbacks.await,
+        Some((listener, _)) => {
+            let admin = server::serve(
+                listener,
+                routes::admin(Arc::clone(&shared)),
+                None,
+                &settings.limits,
+                metrics,
+                stopped(stopping),
+            );
+            let (callbacks, admin) = tokio::join!(callbacks, admin);
+            callbacks + admin
+        }
+    };
     if dropped > 0 {
         tracing::warn!(
             connections = dropped,
@@ -142,7 +183,7 @@ async fn relay(serve: Serve) -> ExitCode {
 
 /// The start-up lines: where it listens (`listening on http://ADDR/PATH`, a stable line for
 /// scripts), what it accepts, where recalls go, and what to run next.
-fn announce(settings: &Settings, addr: std::net::SocketAddr) {
+fn announce(settings: &Settings, addr: std::net::SocketAddr, admin: Option<std::net::SocketAddr>) {
     let scheme = if settings.tls.is_some() {
         "https"
     } else {
@@ -204,5 +245,10 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr) {
         }
     }
     eprintln!("read what it stored: {NAME} dump --journal {journal}");
-    eprintln!("metrics: {scheme}://{addr}/metrics  readiness: {scheme}://{addr}/readyz");
+    match admin {
+        None => {
+            eprintln!("metrics: {scheme}://{addr}/metrics  readiness: {scheme}://{addr}/readyz")
+        }
+        Some(admin) => eprintln!("admin on http://{admin}: /metrics /readyz /healthz"),
+    }
 }

@@ -1,5 +1,5 @@
-//! What the relay answers: the callback path behind the layer, `/healthz`, `/readyz` and
-//! `/metrics`; 404 for anything else.
+//! What the relay answers: the callback path behind the layer, and `/healthz`, `/readyz` and
+//! `/metrics` (on the same listener, or on `--admin-addr`); 404 for anything else.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,9 +36,9 @@ const LOGGED_PATH: usize = 96;
 /// `--request-timeout`.
 const TIMED_OUT: &str = "request not completed in time";
 
-/// The relay's routes, the recall layer on the callback path in acknowledge mode with
-/// `recorder` as its handler.
-pub(crate) fn router(
+/// The callback path, the recall layer on it in acknowledge mode with `recorder` as its
+/// handler; 404 for anything else.
+pub(crate) fn callback(
     shared: Arc<Shared>,
     path: &str,
     layer: RecallLayer,
@@ -55,13 +55,23 @@ pub(crate) fn router(
             .layer(TimeoutLayer::new(request_timeout))
             .layer(layer.acknowledge(recorder)),
     );
-    let router = Router::new()
-        .route(path, callback)
-        .route(HEALTHZ, get(|| async { "ok\n" }))
-        .route(READYZ, get(readyz))
-        .route(METRICS, get(metrics))
-        .with_state(shared);
-    // Installed only when it logs: below DEBUG a request pays nothing for it.
+    logged(Router::new().route(path, callback).with_state(shared))
+}
+
+/// `/healthz`, `/readyz` and `/metrics`: on the callback's listener, or on `--admin-addr`.
+pub(crate) fn admin(shared: Arc<Shared>) -> Router {
+    logged(
+        Router::new()
+            .route(HEALTHZ, get(|| async { "ok\n" }))
+            .route(READYZ, get(readyz))
+            .route(METRICS, get(metrics))
+            .with_state(shared),
+    )
+}
+
+/// `router` with the request log, installed only when it logs: below DEBUG a request pays
+/// nothing for it.
+fn logged(router: Router) -> Router {
     if tracing::enabled!(tracing::Level::DEBUG) {
         router.layer(middleware::from_fn(log_request))
     } else {

@@ -52,6 +52,7 @@ fn error(message: impl Into<String>) -> SettingsError {
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) addr: String,
+    pub(crate) admin_addr: Option<String>,
     pub(crate) path: String,
     /// The layer in forward mode; the relay sets its handler.
     pub(crate) layer: RecallLayer,
@@ -115,6 +116,7 @@ impl Settings {
 
         Ok(Self {
             addr: serve.addr,
+            admin_addr: serve.admin_addr,
             path: serve.path,
             layer,
             handoff,

@@ -136,6 +136,27 @@ fn a_standard_output_nobody_reads_holds_neither_the_answers_nor_the_exit() {
 }
 
 #[test]
+fn with_an_admin_address_health_readiness_and_metrics_leave_the_callback_port() {
+    let dir = dir();
+    let relay = Relay::start(dir.path(), &["--quiet", "--admin-addr", "127.0.0.1:0"]);
+    let admin = relay
+        .admin
+        .expect("the relay says where the admin listener is");
+    assert_ne!(admin, relay.addr);
+    assert_eq!(relay.recall(&[1]), (200, OK.to_owned()));
+    for path in ["/metrics", "/readyz", "/healthz"] {
+        assert_eq!(relay.get(path).0, 404, "{path} on the callback port");
+    }
+    let get = |path: &str| {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n");
+        exchange(admin, request.as_bytes())
+    };
+    assert_eq!(get("/healthz"), (200, "ok\n".to_owned()));
+    assert_eq!(get("/readyz").0, 200);
+    assert_eq!(metric(&get("/metrics").1, "tim_recall_accepted_total"), 1.0);
+}
+
+#[test]
 fn metrics_count_each_answer_by_value() {
     let dir = dir();
     let relay = Relay::start(dir.path(), &["--quiet"]);

@@ -34,6 +34,8 @@ pub struct Relay {
     /// Standard output nobody reads, with [`Relay::start_unread`].
     unread: Option<std::process::ChildStdout>,
     pub addr: SocketAddr,
+    /// The `--admin-addr` listener, when it was given.
+    pub admin: Option<SocketAddr>,
     pub journal: PathBuf,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -100,8 +102,24 @@ impl Relay {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let text = String::from_utf8_lossy(&stderr.lock().unwrap()).into_owned();
-            if let Some(addr) = listening(&text) {
+            // The address lines come before the last line of the announcement.
+            if let (Some(addr), true) = (
+                listening(&text),
+                text.contains("metrics: ") || text.contains("admin on "),
+            ) {
+                let admin = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("admin on http://"))
+                    .and_then(|rest| {
+                        rest.split(':')
+                            .take(2)
+                            .collect::<Vec<_>>()
+                            .join(":")
+                            .parse()
+                            .ok()
+                    });
                 return Ok(Relay {
+                    admin,
                     child: Some(child),
                     unread,
                     addr,
