@@ -89,6 +89,19 @@ impl Handoff {
             .clone()
     }
 
+    /// Asks each store whether it takes a write now, and returns the stats with the answers:
+    /// the journal's write lock can be taken and, below its size limit
+    /// ([`journal_max_bytes`](HandoffBuilder::journal_max_bytes)), it has room for a recall of
+    /// 64 KiB; and Redis answers a `PING`.
+    /// Nothing is written. For a readiness probe: the stats alone say how each store's last
+    /// request went, which after a failure stays "down" until a recall succeeds. A disk that is
+    /// full without a size limit is seen only by the next write. Resolves within the budget
+    /// plus the Redis timeout.
+    pub async fn probe(&self) -> Stats {
+        self.router.probe().await;
+        self.stats()
+    }
+
     /// The journal's path.
     pub fn journal_path(&self) -> &Path {
         self.router.journal.path()

@@ -52,6 +52,9 @@ enum Command {
         limit: usize,
         reply: oneshot::Sender<Result<Vec<Spilled>, StoreError>>,
     },
+    Probe {
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 /// The journal's writer, shared by every clone of the handoff. The thread ends when the last
@@ -150,6 +153,12 @@ impl Journal {
             .await
     }
 
+    /// Whether the journal takes a write now: its write lock can be taken, and a size-limited
+    /// journal has room for a recall of the largest body (64 KiB) yet. Writes nothing.
+    pub(crate) async fn probe(&self) -> Result<(), StoreError> {
+        self.ask(|reply| Command::Probe { reply }).await
+    }
+
     async fn ask<T>(
         &self,
         command: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command,
@@ -210,6 +219,9 @@ impl Writer {
                 Command::Unforwarded { limit, reply } => {
                     let _ = reply.send(unforwarded(&self.connection, limit).map_err(store_error));
                 }
+                Command::Probe { reply } => {
+                    let _ = reply.send(probe(&mut self.connection));
+                }
             }
         }
     }
@@ -219,7 +231,7 @@ impl Writer {
     fn write(&mut self, batch: &[Command], now: u64) -> Result<Vec<Vec<Outcome>>, StoreError> {
         let writes = batch
             .iter()
-            .any(|command| !matches!(command, Command::Unforwarded { .. }));
+            .any(|command| matches!(command, Command::Append { .. } | Command::Forwarded { .. }));
         if !writes {
             return Ok(Vec::new());
         }
@@ -251,7 +263,7 @@ impl Writer {
                         mark.execute(params![now, position]).map_err(store_error)?;
                     }
                 }
-                Command::Unforwarded { .. } => {}
+                Command::Unforwarded { .. } | Command::Probe { .. } => {}
             }
         }
         drop(statements);
@@ -358,6 +370,24 @@ fn unforwarded(connection: &Connection, limit: usize) -> rusqlite::Result<Vec<Sp
         })
     })?;
     rows.collect()
+}
+
+/// The room a probe asks of a size-limited journal: a recall of the layer's largest body.
+const PROBE_ROOM: u64 = 64 * 1024;
+
+/// Takes the write lock and looks at the size, then lets go: [`Journal::probe`].
+fn probe(connection: &mut Connection) -> Result<(), StoreError> {
+    let transaction = connection
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(store_error)?;
+    let size = |pragma: &str| transaction.query_row(pragma, [], |row| row.get::<_, u64>(0));
+    let pages = size("PRAGMA page_count").map_err(store_error)?;
+    let limit = size("PRAGMA max_page_count").map_err(store_error)?;
+    let page = size("PRAGMA page_size").map_err(store_error)?;
+    if limit.saturating_sub(pages).saturating_mul(page) < PROBE_ROOM {
+        return Err(StoreError("the journal is at its size limit".to_owned()));
+    }
+    Ok(())
 }
 
 fn store_error(error: rusqlite::Error) -> StoreError {

@@ -105,6 +105,20 @@ impl Router {
         Handed { store, outcomes }
     }
 
+    /// Asks each store whether it takes a write now, and records the answers: the journal
+    /// takes its write lock and is below its size limit, Redis answers a `PING`.
+    pub(crate) async fn probe(&self) {
+        let journal = tokio::time::timeout(self.budget, self.journal.probe()).await;
+        self.counters.journal(matches!(journal, Ok(Ok(_))));
+        if let Some(stream) = &self.stream {
+            match tokio::time::timeout(self.redis_timeout, stream.ping()).await {
+                Ok(Ok(())) => self.stream_answered(),
+                Ok(Err(error)) => self.stream_failed(&error.to_string()),
+                Err(_) => self.stream_failed("no answer within the Redis timeout"),
+            }
+        }
+    }
+
     pub(crate) fn stream_answered(&self) {
         if self.counters.stream(true) {
             tracing::info!("Redis answers again");

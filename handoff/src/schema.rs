@@ -44,6 +44,20 @@ pub(crate) fn open_for_writing(path: &Path) -> Result<Connection, OpenError> {
         .map_err(fail)?;
     match version {
         0 => {
+            // A new file, or an SQLite database of something else: never add tables to that.
+            let tables: u64 = connection
+                .query_row(
+                    "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'",
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(fail)?;
+            if tables > 0 {
+                return Err(OpenError::journal_format(
+                    path,
+                    "it is an SQLite database of something else (it has tables and no journal format version)".to_owned(),
+                ));
+            }
             let create = format!(
                 "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {FORMAT_VERSION}; COMMIT;"
             );

@@ -181,6 +181,14 @@ impl Stream {
 
     /// Claims and appends `entries` in the batcher's next script call: each entry's outcome,
     /// in order.
+    /// Whether Redis answers a `PING` on the handoff's connection.
+    pub(crate) async fn ping(&self) -> RedisResult<()> {
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.connection())
+            .await
+            .map(drop)
+    }
+
     pub(crate) async fn append(&self, entries: Arc<Vec<Entry>>) -> RedisResult<Vec<Outcome>> {
         if entries.is_empty() {
             return Ok(Vec::new());
