@@ -35,5 +35,12 @@ pub(crate) const MAX_MESSAGES: usize = 100;
 /// descriptors allow, and within what a semaphore can count.
 pub(crate) const MAX_CONNECTIONS_LIMIT: usize = 1_000_000;
 
+/// The smallest `--journal-max-bytes`: room for a few recalls of the largest body, past which
+/// `/readyz` says the journal is full (it asks for 64 KiB of room).
+pub(crate) const MIN_JOURNAL_BYTES: u64 = 256 * 1024;
+
+/// The smallest `--body-limit`: below it, Tencent's own recalls would be refused.
+pub(crate) const MIN_BODY_LIMIT: usize = 1024;
+
 /// hyper's smallest read buffer: a head limit below it cannot be honoured.
 pub(crate) const MIN_HEAD: usize = 8192;

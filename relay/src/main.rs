@@ -79,7 +79,17 @@ async fn relay(serve: Serve) -> ExitCode {
     };
     let listener = match tokio::net::TcpListener::bind(&settings.addr).await {
         Ok(listener) => listener,
-        Err(error) => return fail(2, &format!("cannot listen on {}: {error}", settings.addr)),
+        Err(error) => {
+            let hint = if error.kind() == std::io::ErrorKind::InvalidInput {
+                " (expected HOST:PORT)"
+            } else {
+                ""
+            };
+            return fail(
+                2,
+                &format!("cannot listen on {}{hint}: {error}", settings.addr),
+            );
+        }
     };
     let addr = match listener.local_addr() {
         Ok(addr) => addr,
@@ -196,6 +206,8 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr, admin: Option<std::
         url = %url,
         SdkAppid = %apps.join(","),
         signed = settings.signed,
+        tokens = settings.tokens.1,
+        tokens_from = settings.tokens.0,
         journal = %journal,
         "listening"
     );

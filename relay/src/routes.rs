@@ -139,9 +139,11 @@ async fn count_refusals(
 }
 
 /// `GET /readyz`: 200 while a recall can be made durable somewhere (the journal, or with Redis
-/// the stream or the journal it spills to), else 503; the body says which store is up.
+/// the stream or the journal it spills to), else 503; the body says which store is up. Each
+/// store is asked now ([`Handoff::probe`]), so that a store that came back is seen without
+/// waiting for a recall, and a Redis that refuses the relay is seen before one arrives.
 async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
-    let stats = shared.handoff.stats();
+    let stats = shared.handoff.probe().await;
     let ready = stats.journal_up || stats.stream_up == Some(true);
     let up = |up: bool| if up { "up" } else { "down" };
     let body = serde_json::json!({

@@ -11,7 +11,7 @@ use tower_tim_recall::RecallLayer;
 use tower_tim_recall_handoff::Handoff;
 
 use crate::cli::{Limits, Serve};
-use crate::limits::{MAX_CONNECTIONS_LIMIT, MIN_HEAD};
+use crate::limits::{MAX_CONNECTIONS_LIMIT, MIN_BODY_LIMIT, MIN_HEAD, MIN_JOURNAL_BYTES};
 use crate::tls;
 
 /// The app accepted when no `--sdkappid` is given: the one in Tencent's examples.
@@ -64,6 +64,8 @@ pub(crate) struct Settings {
     pub(crate) apps: Vec<u64>,
     /// Whether callbacks must be signed.
     pub(crate) signed: bool,
+    /// Where the tokens came from, and how many, for the start-up line.
+    pub(crate) tokens: (&'static str, usize),
 }
 
 impl Settings {
@@ -71,8 +73,29 @@ impl Settings {
     /// lives on it).
     pub(crate) fn new(serve: Serve) -> Result<Self, SettingsError> {
         check_path(&serve.path)?;
+        if serve.apps.contains(&0) {
+            return Err(error("--sdkappid 0 is no app: give your app's SDKAppID"));
+        }
+        if serve.body_limit < MIN_BODY_LIMIT {
+            return Err(error(format!(
+                "--body-limit must be at least {MIN_BODY_LIMIT} bytes"
+            )));
+        }
+        if let Some(directory) = serve
+            .journal
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+        {
+            if !directory.is_dir() {
+                return Err(error(format!(
+                    "cannot open the journal {}: its directory {} does not exist",
+                    serve.journal.display(),
+                    directory.display()
+                )));
+            }
+        }
         check_limits(&serve.limits)?;
-        let tokens = tokens(&serve.tokens, serve.token_file.as_deref())?;
+        let (tokens, source) = tokens(&serve.tokens, serve.token_file.as_deref())?;
         let apps = if serve.apps.is_empty() {
             vec![DEMO_SDKAPPID]
         } else {
@@ -106,6 +129,11 @@ impl Settings {
 
         let mut handoff = Handoff::builder(&serve.journal).dedup_window(serve.dedup_window);
         if let Some(bytes) = serve.journal_max_bytes {
+            if bytes < MIN_JOURNAL_BYTES {
+                return Err(error(format!(
+                    "--journal-max-bytes must be at least {MIN_JOURNAL_BYTES}"
+                )));
+            }
             handoff = handoff.journal_max_bytes(bytes);
         }
         if let Some(url) = &serve.redis {
@@ -124,6 +152,7 @@ impl Settings {
             quiet: serve.quiet,
             limits: serve.limits,
             signed: !tokens.is_empty(),
+            tokens: (source, tokens.len()),
             apps,
         })
     }
@@ -172,8 +201,17 @@ fn check_limits(limits: &Limits) -> Result<(), SettingsError> {
 
 /// The callback tokens: `--token`s and the lines of `--token-file`, or else the one in
 /// [`TOKEN_ENV`]; none means callbacks are not signed.
-fn tokens(flags: &[String], file: Option<&Path>) -> Result<Vec<String>, SettingsError> {
+fn tokens(
+    flags: &[String],
+    file: Option<&Path>,
+) -> Result<(Vec<String>, &'static str), SettingsError> {
     let mut tokens = flags.to_vec();
+    let mut source = match (flags.is_empty(), file.is_some()) {
+        (true, false) => "none",
+        (true, true) => "--token-file",
+        (false, false) => "--token",
+        (false, true) => "--token and --token-file",
+    };
     if let Some(file) = file {
         let text = std::fs::read_to_string(file).map_err(|e| {
             error(format!(
@@ -182,10 +220,11 @@ fn tokens(flags: &[String], file: Option<&Path>) -> Result<Vec<String>, Settings
             ))
         })?;
         let before = tokens.len();
+        // One token a line; blank lines and lines beginning with `#` are not tokens.
         tokens.extend(
             text.lines()
                 .map(str::trim)
-                .filter(|line| !line.is_empty())
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
                 .map(str::to_owned),
         );
         if tokens.len() == before {
@@ -197,12 +236,15 @@ fn tokens(flags: &[String], file: Option<&Path>) -> Result<Vec<String>, Settings
     }
     if tokens.is_empty() {
         match std::env::var(TOKEN_ENV) {
-            Ok(token) => tokens.push(token),
+            Ok(token) => {
+                tokens.push(token);
+                source = TOKEN_ENV;
+            }
             Err(std::env::VarError::NotPresent) => {}
             Err(std::env::VarError::NotUnicode(_)) => {
                 return Err(error(format!("{TOKEN_ENV} is not UTF-8")))
             }
         }
     }
-    Ok(tokens)
+    Ok((tokens, source))
 }

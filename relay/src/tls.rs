@@ -20,7 +20,10 @@ pub(crate) fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::Serve
     if chain.is_empty() {
         return Err(fail("certificate", cert, &"no certificate in it"));
     }
-    let private_key = PrivateKeyDer::from_pem_file(key).map_err(|e| fail("key", key, &e))?;
+    let private_key = PrivateKeyDer::from_pem_file(key).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => fail("key", key, &"no private key in it"),
+        other => fail("key", key, &other),
+    })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

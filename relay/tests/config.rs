@@ -54,7 +54,7 @@ fn a_missing_or_empty_token_file_exits_2() {
     );
     let dir = dir();
     let empty = dir.path().join("token");
-    std::fs::write(&empty, "\n  \n").unwrap();
+    std::fs::write(&empty, "\n  \n# the console's token goes here\n").unwrap();
     let empty = empty.to_str().unwrap();
     refused_with(
         &["--token-file", empty],
@@ -77,6 +77,45 @@ fn an_unopenable_journal_exits_2() {
     let stderr = refused(&["--journal", other.to_str().unwrap()], &[]);
     assert!(stderr.contains("notes.txt"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_journal_in_a_missing_directory_or_an_sqlite_file_of_something_else_exits_2() {
+    refused_with(
+        &["--journal", "/nonexistent/dir/tim-recall.db"],
+        "cannot open the journal /nonexistent/dir/tim-recall.db: its directory /nonexistent/dir does not exist",
+    );
+    let dir = dir();
+    let other = dir.path().join("app.db");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE users (name TEXT)")
+        .unwrap();
+    let other = other.to_str().unwrap();
+    refused_with(
+        &["--journal", other],
+        &format!(
+            "cannot use the journal {other}: it is an SQLite database of something else (it has tables and no journal format version)"
+        ),
+    );
+    // Left as it was.
+    let tables: i64 = rusqlite::Connection::open(other)
+        .unwrap()
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(tables, 1);
+}
+
+#[test]
+fn an_app_of_0_and_a_body_limit_below_a_recall_exit_2() {
+    refused_with(
+        &["--sdkappid", "0"],
+        "--sdkappid 0 is no app: give your app's SDKAppID",
+    );
+    refused_with(
+        &["--body-limit", "10"],
+        "--body-limit must be at least 1024 bytes",
+    );
 }
 
 #[test]
@@ -129,6 +168,10 @@ fn bad_tls_files_bad_limits_a_bad_path_and_a_taken_address_exit_2() {
             &format!("--path must be an absolute URL path such as /im/callback, not {path:?}"),
         );
     }
+    refused_with(
+        &["--journal-max-bytes", "10"],
+        "--journal-max-bytes must be at least 262144",
+    );
     refused_with(
         &["--max-connections", "18446744073709551615"],
         "--max-connections must be between 1 and 1000000",

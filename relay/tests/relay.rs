@@ -217,7 +217,7 @@ fn metrics_count_each_answer_by_value() {
 #[test]
 fn readiness_says_which_store_is_up_and_a_full_journal_is_not_ready() {
     let dir = dir();
-    let relay = Relay::start(dir.path(), &["--quiet", "--journal-max-bytes", "40000"]);
+    let relay = Relay::start(dir.path(), &["--quiet", "--journal-max-bytes", "400000"]);
     assert_eq!(
         relay.get("/readyz"),
         (
@@ -257,6 +257,52 @@ fn readiness_says_which_store_is_up_and_a_full_journal_is_not_ready() {
         relay.metric("tim_recall_accepted_total"),
         f64::from(seq - 1)
     );
+}
+
+#[test]
+fn readiness_asks_the_journal_now_and_a_released_lock_is_ready_again_without_a_recall() {
+    let dir = dir();
+    let relay = Relay::start(dir.path(), &["--quiet"]);
+    assert_eq!(relay.recall(&[1]).0, 200);
+    // A consumer holds the journal's write lock past the relay's budget.
+    let consumer = rusqlite::Connection::open(&relay.journal).unwrap();
+    consumer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert_eq!(relay.recall(&[2]).0, 500);
+    assert_eq!(
+        relay.get("/readyz"),
+        (
+            503,
+            "{\"journal\":\"down\",\"ready\":false,\"spill_backlog\":0,\"stream\":null}\n"
+                .to_owned()
+        )
+    );
+    consumer.execute_batch("ROLLBACK").unwrap();
+    // Ready again as soon as it is asked, before any recall succeeds.
+    assert_eq!(
+        relay.get("/readyz"),
+        (
+            200,
+            "{\"journal\":\"up\",\"ready\":true,\"spill_backlog\":0,\"stream\":null}\n".to_owned()
+        )
+    );
+    assert_eq!(relay.recall(&[2]).0, 200);
+    assert_eq!(dumped_seqs(&relay.journal), [1, 2]);
+}
+
+#[test]
+fn readiness_sees_a_redis_that_refuses_the_relay_before_any_recall() {
+    let dir = dir();
+    let redis = RedisServer::start_with(&["--requirepass", "the-right-one"]);
+    let relay = Relay::start(dir.path(), &["--quiet", "--redis", &redis.url()]);
+    assert_eq!(
+        relay.get("/readyz"),
+        (
+            200,
+            "{\"journal\":\"up\",\"ready\":true,\"spill_backlog\":0,\"stream\":\"down\"}\n"
+                .to_owned()
+        )
+    );
+    assert_eq!(relay.metric(r#"tim_recall_store_up{store="stream"}"#), 0.0);
 }
 
 #[test]
