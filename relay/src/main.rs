@@ -77,32 +77,15 @@ async fn relay(serve: Serve) -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fail(2, &error.to_string()),
     };
-    let listener = match tokio::net::TcpListener::bind(&settings.addr).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            let hint = if error.kind() == std::io::ErrorKind::InvalidInput {
-                " (expected HOST:PORT)"
-            } else {
-                ""
-            };
-            return fail(
-                2,
-                &format!("cannot listen on {}{hint}: {error}", settings.addr),
-            );
-        }
+    let (listener, addr) = match bind(&settings.addr).await {
+        Ok(bound) => bound,
+        Err(message) => return fail(2, &message),
     };
-    let addr = match listener.local_addr() {
-        Ok(addr) => addr,
-        Err(error) => return fail(2, &format!("cannot listen on {}: {error}", settings.addr)),
-    };
-    let admin = match &settings.admin_addr {
+    let admin = match settings.admin_addr.as_deref().map(bind) {
         None => None,
-        Some(admin) => match tokio::net::TcpListener::bind(admin).await {
-            Ok(listener) => match listener.local_addr() {
-                Ok(local) => Some((listener, local)),
-                Err(error) => return fail(2, &format!("cannot listen on {admin}: {error}")),
-            },
-            Err(error) => return fail(2, &format!("cannot listen on {admin}: {error}")),
+        Some(bound) => match bound.await {
+            Ok(bound) => Some(bound),
+            Err(message) => return fail(2, &message),
         },
     };
 
@@ -189,6 +172,22 @@ async fn relay(serve: Serve) -> ExitCode {
     }
     tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// A listener on `addr` and the address it got; or why not, in one line.
+async fn bind(addr: &str) -> Result<(tokio::net::TcpListener, std::net::SocketAddr), String> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+        let hint = if error.kind() == std::io::ErrorKind::InvalidInput {
+            " (expected HOST:PORT)"
+        } else {
+            ""
+        };
+        format!("cannot listen on {addr}{hint}: {error}")
+    })?;
+    let local = listener
+        .local_addr()
+        .map_err(|error| format!("cannot listen on {addr}: {error}"))?;
+    Ok((listener, local))
 }
 
 /// The start-up lines: where it listens (`listening on http://ADDR/PATH`, a stable line for
