@@ -14,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 
 use http::StatusCode;
-use support::fail_json;
 use support::fixtures::{APP, CALLBACK_PATH, OK_JSON};
+use support::{closed_within, fail_json};
 
 /// How long any one step may take before the test gives up.
 const STEP: Duration = Duration::from_secs(30);
@@ -676,19 +676,6 @@ fn exchange(port: u16, request: &[u8]) -> String {
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     answer
-}
-
-/// Whether the server closed `stream` within `limit`.
-fn closed_within(stream: &mut std::net::TcpStream, limit: Duration) -> bool {
-    stream.set_read_timeout(Some(limit)).unwrap();
-    let mut sink = Vec::new();
-    match stream.read_to_end(&mut sink) {
-        Ok(_) => true,
-        Err(error) => !matches!(
-            error.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
-    }
 }
 
 #[test]

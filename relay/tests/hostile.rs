@@ -10,19 +10,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-/// Whether the relay closed `stream` within `limit` (a read returns the end or an error).
-fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
-    stream.set_read_timeout(Some(limit)).unwrap();
-    let mut sink = Vec::new();
-    match stream.read_to_end(&mut sink) {
-        Ok(_) => true,
-        Err(error) => !matches!(
-            error.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
-    }
-}
-
 #[test]
 fn idle_and_slowloris_connections_are_closed_after_the_header_timeout() {
     let dir = dir();

@@ -14,6 +14,7 @@ use serde_json::Value;
 use tower_tim_recall::testing::Callback;
 use tower_tim_recall::{GroupRecall, RecalledMessage};
 
+pub use support::closed_within;
 pub use support::redis_server::RedisServer;
 
 /// The relay under test.

@@ -12,7 +12,7 @@
 //!   nothing, for the allocation tests and the benchmarks;
 //! - [`complete`]: a future driven to its end on this thread, without a runtime;
 //! - [`sign_text`]: Tencent's signature of any `RequestTime` text, written independently of the
-//!   crate;
+//!   crate; [`closed_within`]: whether a server closed a plain socket in time;
 //! - with the `net` feature, [`net`]: a server on 127.0.0.1 port 0 and a client over one socket;
 //! - with the `redis-server` feature, [`redis_server`]: a `redis-server` of the test's own, to
 //!   kill, pause and restart.
@@ -34,6 +34,7 @@ mod recorder;
 pub mod redis_server;
 pub mod requests;
 mod sign;
+mod socket;
 mod trivial;
 
 pub use answer::{fail_json, Answer};
@@ -41,4 +42,5 @@ pub use oneshot::{accepted, refused, refused_unread, send, streamed};
 pub use poll::{complete, poll_once};
 pub use recorder::Recorder;
 pub use sign::sign_text;
+pub use socket::closed_within;
 pub use trivial::trivial;
