@@ -146,7 +146,7 @@ fn the_connection_cap_holds_further_connections_until_one_closes() {
             "--max-connections",
             "4",
             "--header-timeout",
-            "2s",
+            "4s",
         ],
     );
     let held: Vec<TcpStream> = (0..4)
