@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use tower_tim_recall::HandlerError;
 
 /// Why a handoff or a consumer could not be built: a journal that cannot be opened or is of
-/// another format, a malformed Redis URL, or no tokio runtime to run on. Its message never
-/// holds a Redis URL or its password.
+/// another format, a malformed Redis URL, a Redis that refuses the URL's credentials or
+/// database ([`Handoff::check_redis`](crate::Handoff::check_redis)), or no tokio runtime to
+/// run on. Its message never holds a Redis URL or its password.
 #[derive(Debug)]
 pub struct OpenError {
     what: What,
@@ -27,6 +28,9 @@ enum What {
     },
     RedisUrl {
         why: &'static str,
+    },
+    RedisRefused {
+        why: String,
     },
     StreamName,
     Setting(&'static str),
@@ -51,6 +55,12 @@ impl OpenError {
     pub(crate) fn redis_url(why: &'static str) -> Self {
         Self {
             what: What::RedisUrl { why },
+        }
+    }
+
+    pub(crate) fn redis_refused(why: String) -> Self {
+        Self {
+            what: What::RedisRefused { why },
         }
     }
 
@@ -91,6 +101,9 @@ impl fmt::Display for OpenError {
                 write!(f, "cannot use the journal {}: {why}", path.display())
             }
             What::RedisUrl { why } => write!(f, "malformed Redis URL: {why}"),
+            What::RedisRefused { why } => {
+                write!(f, "Redis refuses the handoff's connection: {why}")
+            }
             What::StreamName => f.write_str("the stream name is empty"),
             What::Setting(why) => f.write_str(why),
             What::NoRuntime => f.write_str("the handoff must be opened inside a tokio runtime"),

@@ -102,6 +102,28 @@ impl Handoff {
         self.stats()
     }
 
+    /// Connects to Redis now, when the handoff has it, and tells a Redis that refuses the URL
+    /// from one that is merely down: an answer that is an error (a wrong password, a user
+    /// without the rights, a database index the server does not have) is an [`OpenError`],
+    /// since no retry will mend it; no answer within 2 s (down, unreachable, slow) is `Ok`,
+    /// and recalls spill until Redis answers. For a program that refuses a wrong URL at start.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`] when Redis answers with an error; its message holds Redis's reason, never
+    /// the URL or its password.
+    pub async fn check_redis(&self) -> Result<(), OpenError> {
+        let Some(stream) = &self.router.stream else {
+            return Ok(());
+        };
+        match tokio::time::timeout(Duration::from_secs(2), stream.ping_new()).await {
+            Ok(Err(error)) if !merely_down(&error) => {
+                Err(OpenError::redis_refused(error.to_string()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The journal's path.
     pub fn journal_path(&self) -> &Path {
         self.router.journal.path()
@@ -264,4 +286,13 @@ impl Service<AcceptedRecall> for Handoff {
     fn call(&mut self, recall: AcceptedRecall) -> Self::Future {
         Box::pin(self.hand(Entry::of(&recall, now_millis())))
     }
+}
+
+/// Whether a Redis error says the server is away, rather than that it refused the connection
+/// it was asked for.
+fn merely_down(error: &redis::RedisError) -> bool {
+    error.is_io_error()
+        || error.is_timeout()
+        || error.is_connection_refusal()
+        || error.is_connection_dropped()
 }

@@ -76,6 +76,8 @@ struct Job {
 pub(crate) struct Stream {
     jobs: mpsc::Sender<Job>,
     connection: ConnectionManager,
+    /// For a connection of its own, made on demand.
+    client: redis::Client,
     name: Arc<str>,
     address: Arc<str>,
 }
@@ -159,6 +161,7 @@ impl Stream {
         Ok(Self {
             jobs,
             connection,
+            client: target.client(),
             name: name.into(),
             address: target.address().into(),
         })
@@ -179,8 +182,16 @@ impl Stream {
         self.connection.clone()
     }
 
-    /// Claims and appends `entries` in the batcher's next script call: each entry's outcome,
-    /// in order.
+    /// Whether Redis answers a `PING` on a connection of its own, made now (the handoff's
+    /// connection manager would retry a refusal quietly).
+    pub(crate) async fn ping_new(&self) -> RedisResult<()> {
+        let mut connection = self.client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .map(drop)
+    }
+
     /// Whether Redis answers a `PING` on the handoff's connection.
     pub(crate) async fn ping(&self) -> RedisResult<()> {
         redis::cmd("PING")
@@ -189,6 +200,8 @@ impl Stream {
             .map(drop)
     }
 
+    /// Claims and appends `entries` in the batcher's next script call: each entry's outcome,
+    /// in order.
     pub(crate) async fn append(&self, entries: Arc<Vec<Entry>>) -> RedisResult<Vec<Outcome>> {
         if entries.is_empty() {
             return Ok(Vec::new());

@@ -77,6 +77,10 @@ async fn relay(serve: Serve) -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fail(2, &error.to_string()),
     };
+    // A Redis that refuses the URL (its password, its database) will not mend by waiting.
+    if let Err(error) = settings.handoff.check_redis().await {
+        return fail(2, &error.to_string());
+    }
     let (listener, addr) = match bind(&settings.addr).await {
         Ok(bound) => bound,
         Err(message) => return fail(2, &message),

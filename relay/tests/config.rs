@@ -119,6 +119,25 @@ fn an_app_of_0_and_a_body_limit_below_a_recall_exit_2() {
 }
 
 #[test]
+fn a_redis_that_refuses_the_url_exits_2_and_one_that_is_down_does_not() {
+    let redis = RedisServer::start_with(&["--requirepass", "the-right-one"]);
+    let stderr = refused(&["--redis", &redis.url()], &[]);
+    assert!(
+        stderr.starts_with("tim-recall-relay: Redis refuses the handoff's connection: "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let wrong = format!("{}?pass=the-wrong-one", redis.url());
+    let stderr = refused(&["--redis", &wrong], &[]);
+    assert!(stderr.contains("Redis refuses"), "{stderr}");
+    assert!(!stderr.contains("the-wrong-one"), "{stderr}");
+    let right = format!("{}?pass=the-right-one", redis.url());
+    let dir = dir();
+    let relay = Relay::start(dir.path(), &["--quiet", "--redis", &right]);
+    assert_eq!(relay.recall(&[1]), (200, OK.to_owned()));
+}
+
+#[test]
 fn a_malformed_redis_url_exits_2_without_its_password() {
     let stderr = refused(&["--redis", "redis://:s3cret@host:notaport"], &[]);
     assert!(stderr.starts_with("tim-recall-relay: "), "{stderr}");
