@@ -290,19 +290,26 @@ fn readiness_asks_the_journal_now_and_a_released_lock_is_ready_again_without_a_r
 }
 
 #[test]
-fn readiness_sees_a_redis_that_refuses_the_relay_before_any_recall() {
+fn readiness_sees_redis_leave_and_come_back_without_a_recall() {
     let dir = dir();
-    let redis = RedisServer::start_with(&["--requirepass", "the-right-one"]);
+    let mut redis = RedisServer::start();
     let relay = Relay::start(dir.path(), &["--quiet", "--redis", &redis.url()]);
-    assert_eq!(
-        relay.get("/readyz"),
+    let readyz = |stream: &str| {
         (
             200,
-            "{\"journal\":\"up\",\"ready\":true,\"spill_backlog\":0,\"stream\":\"down\"}\n"
-                .to_owned()
+            format!(
+                "{{\"journal\":\"up\",\"ready\":true,\"spill_backlog\":0,\"stream\":\"{stream}\"}}\n"
+            ),
         )
-    );
+    };
+    assert_eq!(relay.get("/readyz"), readyz("up"));
+    redis.kill();
+    assert_eq!(relay.get("/readyz"), readyz("down"));
     assert_eq!(relay.metric(r#"tim_recall_store_up{store="stream"}"#), 0.0);
+    redis.restart();
+    assert!(eventually(Duration::from_secs(10), || relay.get("/readyz")
+        == readyz("up")));
+    assert_eq!(relay.metric(r#"tim_recall_store_up{store="stream"}"#), 1.0);
 }
 
 #[test]
