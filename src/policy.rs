@@ -200,6 +200,7 @@ impl fmt::Debug for Policy {
             .field("max_age", &self.max_age)
             .field("max_ahead", &self.max_ahead)
             .field("body_limit", &self.body_limit)
+            .field("max_messages", &self.max_messages)
             .field("clock", &self.clock)
             .field("recalls", &self.recalls)
             .field("guard", &self.guard)
