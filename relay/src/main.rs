@@ -259,7 +259,10 @@ fn announce(settings: &Settings, addr: std::net::SocketAddr, admin: Option<std::
             );
         }
     }
-    eprintln!("read what it stored: {NAME} dump --journal {journal}");
+    // As it was started (`target/release/tim-recall-relay` under cargo, say), so that the line
+    // runs as printed.
+    let program = std::env::args().next().unwrap_or_else(|| NAME.to_owned());
+    eprintln!("read what it stored: {program} dump --journal {journal}");
     match admin {
         None => {
             eprintln!("metrics: {scheme}://{addr}/metrics  readiness: {scheme}://{addr}/readyz")
