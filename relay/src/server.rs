@@ -89,9 +89,14 @@ pub(crate) async fn serve(
             match tls {
                 None => connection(&http, stream, app, stopped).await,
                 Some(tls) => {
-                    if let Ok(Ok(stream)) =
-                        tokio::time::timeout(handshake, tls.accept(stream)).await
-                    {
+                    // A handshake under way when the relay stops is abandoned: it carries no
+                    // request yet.
+                    let mut stopping = stopped.clone();
+                    let accepted = tokio::select! {
+                        accepted = tokio::time::timeout(handshake, tls.accept(stream)) => Some(accepted),
+                        _ = stopping.changed() => None,
+                    };
+                    if let Some(Ok(Ok(stream))) = accepted {
                         connection(&http, stream, app, stopped).await;
                     }
                 }

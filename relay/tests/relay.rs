@@ -383,7 +383,7 @@ fn tls_serves_a_callback_over_https() {
     let key_file = dir.path().join("key.pem");
     std::fs::write(&cert, certified.cert.pem()).unwrap();
     std::fs::write(&key_file, certified.signing_key.serialize_pem()).unwrap();
-    let relay = Relay::start(
+    let mut relay = Relay::start(
         dir.path(),
         &[
             "--quiet",
@@ -422,6 +422,13 @@ fn tls_serves_a_callback_over_https() {
         .unwrap();
     plain.write_all(request.as_bytes()).unwrap();
     assert!(read_answer(&mut plain).is_err());
+
+    // A connection still in its handshake at SIGTERM holds no request: it is let go at once,
+    // not waited for and counted as dropped.
+    let _handshaking = TcpStream::connect(relay.addr).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(relay.terminate().code(), Some(0));
+    assert!(!relay.stderr().contains("dropped"), "{}", relay.stderr());
 }
 
 #[test]
