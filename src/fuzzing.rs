@@ -338,7 +338,7 @@ mod tests {
         // Found by the `body` target: accepted by the layer, as documented (skipped fields are
         // checked for syntax only), refused by `serde_json::Value` with "unexpected end of hex
         // escape". The target's reference now allows it; the layer's answer is pinned in
-        // `hostile.rs` (`fields_the_layer_skips_are_checked_for_syntax_not_range`).
+        // `tests/decision_table/body.rs` (`fields_the_layer_skips_are_checked_for_syntax_not_range`).
         body(
             br#"{"GroupId":"g\u0000","MsgSeqList":[],"x":[["EventTime"]],"y":"\ud800","Type":"FutureRoom","EventTime":null}"#,
         );

@@ -42,7 +42,8 @@ pub(crate) fn documented_event() -> RecallEvent {
 }
 
 /// The bodies the parser refuses, each with its kind and its reason, from
-/// `tests/fixtures/refused_bodies.txt` (which `tests/decision_table.rs` sends through the layer).
+/// `tests/fixtures/refused_bodies.txt` (which `tests/decision_table/body.rs` sends through the
+/// layer).
 pub(crate) fn refused_bodies() -> impl Iterator<Item = (RecallKind, &'static str, &'static str)> {
     let table = include_str!("../tests/fixtures/refused_bodies.txt");
     table

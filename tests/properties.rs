@@ -289,7 +289,7 @@ fn run(case: &Case, query: &str, cuts: &[usize], content_length: bool) -> Decisi
         answer.assert_inner();
     } else {
         // A `FAIL` acknowledgement, in Tencent's form, with the status as its code (the model
-        // decides the status; the reasons are pinned in `decision_table.rs`).
+        // decides the status; the reasons are pinned in `tests/decision_table`).
         let ack: Ack = serde_json::from_slice(&answer.body).expect("a FAIL acknowledgement");
         answer.assert_fail(answer.status, ack.error_info());
     }
@@ -524,7 +524,7 @@ fn grammar(
             ],
         ),
         // Skipped fields are checked for syntax, not range: `1e400` there is passed on (see
-        // hostile.rs), where `Value` refuses it, so the model is given only numbers it reads.
+        // tests/decision_table/body.rs), where `Value` refuses it, so the model is given only numbers it reads.
         field(
             "Unknown",
             vec!["{\"nested\":[1,2,{}]}", "-1e300", "\"\\u00e9\""],

@@ -18,7 +18,7 @@ use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::mpsc;
 use tower::limit::ConcurrencyLimitLayer;
-use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::DecompressionLayer;
@@ -26,12 +26,13 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RequestBody, ResponseBody};
 
-use support::bodies::Script;
+use support::bodies::{End, Script};
 use support::fixtures::{documented_event, APP, CALLBACK_PATH, EVENT, OK_JSON, QUERY};
 use support::net::client::{body_of, Client};
 use support::net::server::Server;
 use support::net::{exchange_callbacks, next_event, record_recall, within};
 use support::requests::{callback_to, documented, other_app, other_command};
+use support::Recorder;
 
 fn layer() -> RecallLayer {
     RecallLayer::unsigned([APP]).unwrap()
@@ -309,4 +310,38 @@ async fn tower_limit_and_timeout_inside_the_layer() {
     let error = within("slow", service.call(slow)).await.unwrap_err();
     assert!(error.is::<tower::timeout::error::Elapsed>(), "{error}");
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_stalled_body_is_bounded_by_the_callers_timeout_and_released() {
+    for chunks in [0, 1, 1000] {
+        let body = Script::repeat(b" ", chunks, End::Stall);
+        let dropped = Arc::clone(&body.dropped);
+        let inner = Recorder::default();
+
+        // Without a timeout, the layer waits for the body: the answer is still pending.
+        let service = layer().layer(inner.clone());
+        let mut pending = Box::pin(service.oneshot(with_body(body)));
+        let waited = tokio::time::timeout(Duration::from_millis(20), pending.as_mut()).await;
+        assert!(waited.is_err(), "a stalled body was answered");
+        // The service copy kept for the request is alive while the future is.
+        assert!(inner.copies() > 1);
+        drop(pending);
+        assert!(dropped.load(Ordering::SeqCst), "the body was not dropped");
+        assert_eq!(inner.copies(), 1, "a copy of the inner service leaked");
+
+        // With `tower::timeout` around the layer, the caller gets `Elapsed`, and everything the
+        // request held is released.
+        let body = Script::repeat(b" ", chunks, End::Stall);
+        let dropped = Arc::clone(&body.dropped);
+        let service = ServiceBuilder::new()
+            .timeout(Duration::from_millis(50))
+            .layer(layer())
+            .service(inner.clone());
+        let error = service.oneshot(with_body(body)).await.unwrap_err();
+        assert!(error.is::<tower::timeout::error::Elapsed>(), "{error}");
+        assert!(dropped.load(Ordering::SeqCst), "the body was not dropped");
+        assert_eq!(inner.copies(), 1, "a copy of the inner service leaked");
+        assert_eq!(inner.calls(), 0);
+    }
 }
