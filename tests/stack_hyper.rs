@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tower::{service_fn, Layer, ServiceBuilder};
 use tower_tim_recall::{Ack, RecallEvent, RecallLayer, RequestBody, VerifiedCallback};
 
-use support::fixtures::{documented_event, APP, CALLBACK_PATH, COMMAND, EVENT, QUERY};
+use support::fixtures::{documented_event, APP, CALLBACK_PATH, COMMAND, EVENT, QUERY, URI_MAX};
 use support::net::client::Client;
 use support::net::server::Server;
 use support::net::{exchange_callbacks, exchange_guarded, next_event, within};
@@ -161,10 +161,6 @@ async fn the_guard_holds_other_commands_over_the_socket() {
 // ---------------------------------------------------------------------------------------------
 // What a client can do to the connection: what hyper refuses never reaches the layer, and a
 // client gone mid-body costs nothing
-
-/// The longest path and query `http::Uri` holds (`u16::MAX - 1` bytes): a longer request target
-/// never reaches a tower service.
-const URI_MAX: usize = u16::MAX as usize - 1;
 
 #[test]
 fn bytes_that_are_not_utf8_never_reach_a_service_raw() {

@@ -50,11 +50,6 @@ async fn good_body(layer: &RecallLayer, body: impl Into<Bytes>) -> RecallEvent {
     accept(layer, QUERY, full(body)).await
 }
 
-/// A layer with room for large bodies.
-fn roomy() -> RecallLayer {
-    unsigned_layer(1 << 20)
-}
-
 /// An event with `field` inserted before its last `}`.
 fn event_with(field: &str) -> String {
     let end = EVENT.trim_end().strip_suffix('}').expect("an object");
@@ -82,7 +77,7 @@ async fn deep_nesting_is_refused_without_deep_recursion() {
         &layer(),
         too_large,
         StatusCode::PAYLOAD_TOO_LARGE,
-        "body is larger than the limit",
+        TOO_LARGE,
     )
     .await;
     // An object that never closes its nesting.

@@ -3,19 +3,9 @@
 //! query with the body unread, and then passed on untouched with its verified context; a
 //! request without `CallbackCommand` is never refused. Through the public API and `oneshot`.
 
-use std::convert::Infallible;
+use tower_tim_recall::CallbackContext;
 
-use bytes::Bytes;
-use http::{header, Method, Request, StatusCode};
-use tower::service_fn;
-use tower_tim_recall::{
-    AcceptedRecall, CallbackContext, Platform, RecallKind, RecallLayer, VerifiedCallback,
-};
-
-use support::bodies::{Unread, UNREAD};
-use support::fixtures::*;
-use support::requests::{full, post, request};
-use support::{refused, refused_unread, send, sign_text, streamed};
+use super::*;
 
 /// A guarded layer for [`APP`], unsigned, and [`SECOND_APP`], signed with [`TOKEN`], its clock
 /// stopped at [`NOW`].

@@ -58,11 +58,8 @@ mod types;
 
 const TOO_OLD: &str = "RequestTime is too old";
 const AHEAD: &str = "RequestTime is too far in the future";
+const TOO_LARGE: &str = "body is larger than the limit";
 const MISMATCH: &str = "the body's CallbackCommand is not the query's";
-
-/// The longest path and query `http::Uri` holds (`u16::MAX - 1` bytes): a longer request target
-/// never reaches a tower service.
-const URI_MAX: usize = u16::MAX as usize - 1;
 
 /// `parameter` `count` times, joined with `&`.
 fn repeated(parameter: &str, count: usize) -> String {
@@ -85,6 +82,11 @@ fn sign(token: &str, time: u64) -> String {
 /// Two apps, unsigned.
 fn layer() -> RecallLayer {
     RecallLayer::unsigned([APP, SECOND_APP]).unwrap()
+}
+
+/// [`APP`], unsigned, with room for large bodies (1 MiB).
+fn roomy() -> RecallLayer {
+    unsigned_layer(1 << 20)
 }
 
 /// The builder of a layer for the two apps signed with `TOKEN`, its clock stopped at `NOW`.

@@ -31,6 +31,9 @@ pub const VECTOR_SIGN: &str = DOC_SIGN;
 
 /// The path callbacks are sent to (the layer ignores it).
 pub const CALLBACK_PATH: &str = "/im/callback";
+/// The longest path and query `http::Uri` holds (`u16::MAX - 1` bytes): a longer request target
+/// never reaches a tower service.
+pub const URI_MAX: usize = u16::MAX as usize - 1;
 /// The query of Tencent's documented callback URL, unsigned.
 pub const QUERY: &str = "SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterRecallMsg\
                          &contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI";
