@@ -88,9 +88,9 @@ pub(crate) struct Serve {
     /// answered 500 (recall store unavailable) [default: no limit].
     #[arg(long, env = "TIM_RECALL_JOURNAL_MAX_BYTES", value_name = "BYTES")]
     pub(crate) journal_max_bytes: Option<u64>,
-    /// A Redis server whose stream is the destination: redis://[user:password@]host:port[/db]
-    /// or unix:///path (TLS, rediss://, is not in this build). Prefer the variable: ps shows
-    /// flags.
+    /// A Redis server whose stream is the destination: redis://user:password@host:port/db (the
+    /// user, the password and the database optional) or unix:///path; TLS (rediss://) is not in
+    /// this build. Prefer the variable: ps shows flags.
     #[arg(
         long,
         env = "TIM_RECALL_REDIS",
